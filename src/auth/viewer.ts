@@ -1,0 +1,23 @@
+/** Who is calling, resolved once per request or WebSocket connection from its credentials. */
+export type Viewer =
+  | {
+      role: 'admin';
+      accountId: string;
+      /** The admin's username (JWT `sub`), or `service:<key id>` for an API key. */
+      username: string;
+      /** Stable id of the credential, for rate limits and connection caps. */
+      credentialId: string;
+    }
+  | {
+      role: 'user';
+      accountId: string;
+      userId: number;
+      credentialId: string;
+    };
+
+export type AdminViewer = Extract<Viewer, { role: 'admin' }>;
+export type UserViewer = Extract<Viewer, { role: 'user' }>;
+
+export function isAdmin(viewer: Viewer): viewer is AdminViewer {
+  return viewer.role === 'admin';
+}

@@ -1,0 +1,43 @@
+import type { Connection } from 'mongoose';
+import type { Config } from './config';
+import { AuthService } from './auth/auth.service';
+import { EventBus, type EventPubSub } from './shared/events';
+import type { Clock } from './shared/time';
+import { ticketModels } from './tickets/ticket.model';
+import { messageModels } from './messages/message.model';
+import { ratingModels } from './ratings/rating.model';
+import { TicketService } from './tickets/ticket.service';
+import { MessageService } from './messages/message.service';
+import { RatingService } from './ratings/rating.service';
+
+export interface ContainerDeps {
+  config: Readonly<Config>;
+  connection: Connection;
+  pubSub: EventPubSub;
+  clock: Clock;
+}
+
+/** The composition root: every service is built once, here, by hand. */
+export function createContainer({ config, connection, pubSub, clock }: ContainerDeps) {
+  const models = { ...ticketModels(connection), ...messageModels(connection), ...ratingModels(connection) };
+  const events = new EventBus(pubSub);
+  const messages = new MessageService(models, clock, events);
+  const tickets = new TicketService(models, messages, config, clock, events);
+  const ratings = new RatingService(models, tickets, clock, events);
+  return {
+    config,
+    connection,
+    clock,
+    pubSub,
+    models,
+    auth: new AuthService(config),
+    services: { tickets, messages, ratings },
+    /** Creates indexes and the id counter; safe to run on every start and on several instances at once. */
+    async init(): Promise<void> {
+      await Promise.all(Object.values(models).map((model) => model.init()));
+      await tickets.init();
+    },
+  };
+}
+
+export type Container = ReturnType<typeof createContainer>;

@@ -1,0 +1,677 @@
+/**
+ * The command table: every database command the embedded MongoDB answers, each with mongod's
+ * reply shape. `runCommand` is the single entry point; it never throws.
+ *
+ * Handlers are synchronous on purpose: with no `await` inside a command, every command is atomic
+ * with respect to all others, whatever the number of connections.
+ */
+import { Long, type Document } from 'bson';
+import { Aggregator } from 'mingo';
+import { MingoError } from 'mingo/util';
+import { ErrorCode, MongoServerError, fail, unsupported } from './errors';
+import { CursorRegistry } from './cursors';
+import { checkCollation, checkFilter, checkPipeline } from './limits';
+import { compileProjection, mingoOptions, select, type Projector } from './query';
+import { Collection, defaultIndexName, validateCollectionName, validateDatabaseName, type DocRecord, type Store } from './store';
+import { applyUpdate, buildUpsert, updateKind } from './update';
+import { isPlainObject, keyOf, retype, toNumber, toView, toViewDoc, valuesAtPath, type Doc } from './values';
+import { EncodedDocument, MAX_BSON_OBJECT_SIZE, MAX_MESSAGE_SIZE_BYTES, MAX_WRITE_BATCH_SIZE, encodeCursorReply, type ReplyBody } from './wire';
+
+export interface CommandContext {
+  readonly store: Store;
+  readonly cursors: CursorRegistry;
+  readonly connectionId: number;
+}
+
+/** One row of the command table. */
+export interface CommandSpec {
+  /**
+   * Fields the handler understands besides the command name and GENERIC_FIELDS (read, or
+   * deliberately ignored). Any other field is answered like mongod does: 40415 unknown field.
+   * `'*'` accepts anything (the handshake carries free-form client metadata).
+   */
+  readonly fields: readonly string[] | '*';
+  readonly run: (cmd: Doc, db: string, ctx: CommandContext) => ReplyBody;
+}
+
+/** Accepted on every command and ignored: sessions, read/write concerns, API versioning, tracing. */
+const GENERIC_FIELDS = new Set([
+  '$db', 'lsid', 'txnNumber', '$clusterTime', '$readPreference', 'readConcern', 'writeConcern', 'apiVersion',
+  'apiStrict', 'apiDeprecationErrors', 'comment', 'maxTimeMS', '$client', 'mayBypassWriteBlocking',
+]);
+
+const TRANSACTION_ERROR = 'Transaction numbers are only allowed on a replica set member or mongos';
+const TRANSACTION_COMMANDS = new Set(['commitTransaction', 'abortTransaction']);
+
+/** Commands the legacy OP_QUERY path may carry; everything else must come as OP_MSG. */
+export const OP_QUERY_COMMANDS = new Set(['hello', 'isMaster', 'ismaster']);
+
+const MAX_WIRE_VERSION = 21; // MongoDB 7.0
+const SERVER_VERSION = '7.0.0';
+
+// --- argument helpers ----------------------------------------------------------------------------
+
+function asServerError(err: unknown): MongoServerError {
+  if (err instanceof MongoServerError) return err;
+  if (err instanceof MingoError) return new MongoServerError(ErrorCode.BadValue, err.message);
+  const message = err instanceof Error ? err.message : String(err);
+  return new MongoServerError(ErrorCode.InternalError, `embedded MongoDB internal error: ${message}`);
+}
+
+function collectionArg(cmd: Doc, command: string, db: string): string {
+  const name = cmd[command];
+  if (typeof name !== 'string') {
+    fail(ErrorCode.InvalidNamespace, `collection name has invalid type ${name === null ? 'null' : typeof name}`);
+  }
+  return validateCollectionName(db, name);
+}
+
+function numberArg(cmd: Doc, command: string, field: string): number | undefined {
+  const value = cmd[field];
+  if (value === undefined || value === null) return undefined;
+  const n = toNumber(value);
+  if (n === undefined) fail(ErrorCode.TypeMismatch, `BSON field '${command}.${field}' is the wrong type '${typeof value}', expected types '[long, int, decimal, double]'`);
+  return n;
+}
+
+function nonNegative(cmd: Doc, command: string, field: string): number | undefined {
+  const n = numberArg(cmd, command, field);
+  if (n !== undefined && n < 0) fail(ErrorCode.BadValue, `BSON field '${field}' value must be >= 0, actual value '${n}'`);
+  return n === undefined ? undefined : Math.trunc(n);
+}
+
+function objectArg(cmd: Doc, command: string, field: string): Doc | undefined {
+  const value = cmd[field];
+  if (value === undefined || value === null) return undefined;
+  if (!isPlainObject(value)) fail(ErrorCode.TypeMismatch, `BSON field '${command}.${field}' is the wrong type '${Array.isArray(value) ? 'array' : typeof value}', expected type 'object'`);
+  return value;
+}
+
+function truthy(value: unknown): boolean {
+  if (value === undefined || value === null || value === false) return false;
+  const n = toNumber(value);
+  return n === undefined ? Boolean(value) : n !== 0;
+}
+
+function refuse(cmd: Doc, command: string, fields: string[]): void {
+  for (const field of fields) if (truthy(cmd[field])) unsupported(`${command} option '${field}'`);
+}
+
+function cursorBatchSize(cmd: Doc, command: string): number | undefined {
+  const cursor = objectArg(cmd, command, 'cursor');
+  if (!cursor || cursor.batchSize === undefined) return undefined;
+  const n = toNumber(cursor.batchSize);
+  if (n === undefined || n < 0) fail(ErrorCode.BadValue, 'batchSize must be non-negative');
+  return n;
+}
+
+function cursorReply<T>(ctx: CommandContext, ns: string, items: readonly T[], render: (item: T) => Doc, options: { batchSize?: number; singleBatch?: boolean; noTimeout?: boolean } = {}): EncodedDocument {
+  const batch = ctx.cursors.first(ns, items, render, options);
+  return encodeCursorReply('firstBatch', batch.docs, batch.id, ns);
+}
+
+const ok = (reply: Doc = {}): Doc => ({ ...reply, ok: 1 });
+
+// --- handlers --------------------------------------------------------------------------------------
+
+function hello(cmd: Doc, _db: string, ctx: CommandContext): Doc {
+  const legacy = !('hello' in cmd);
+  return ok({
+    ...(cmd.helloOk !== undefined ? { helloOk: true } : {}),
+    ...(legacy ? { ismaster: true } : { isWritablePrimary: true }),
+    maxBsonObjectSize: MAX_BSON_OBJECT_SIZE,
+    maxMessageSizeBytes: MAX_MESSAGE_SIZE_BYTES,
+    maxWriteBatchSize: MAX_WRITE_BATCH_SIZE,
+    localTime: new Date(),
+    logicalSessionTimeoutMinutes: 30,
+    connectionId: ctx.connectionId,
+    minWireVersion: 0,
+    maxWireVersion: MAX_WIRE_VERSION,
+    readOnly: false,
+  });
+}
+
+function buildInfo(): Doc {
+  return ok({
+    version: SERVER_VERSION,
+    gitVersion: 'embedded',
+    modules: [],
+    allocator: 'system',
+    javascriptEngine: 'none',
+    sysInfo: 'deprecated',
+    versionArray: [7, 0, 0, 0],
+    openssl: { running: 'disabled', compiled: 'disabled' },
+    buildEnvironment: {},
+    bits: 64,
+    debug: false,
+    maxBsonObjectSize: MAX_BSON_OBJECT_SIZE,
+    storageEngines: ['embedded'],
+  });
+}
+
+function approximateSize(collection: Collection): number {
+  return collection.docs.size * 256 + 4096 * (collection.indexes.length + 1);
+}
+
+function listDatabases(cmd: Doc, _db: string, ctx: CommandContext): Doc {
+  let databases: Doc[] = [...ctx.store.databases.values()].map((database) => {
+    const sizeOnDisk = [...database.collections.values()].reduce((n, c) => n + approximateSize(c), 0);
+    return { name: database.name, sizeOnDisk, empty: false };
+  });
+  const filter = objectArg(cmd, 'listDatabases', 'filter');
+  if (filter) {
+    checkFilter(filter);
+    databases = new Aggregator([{ $match: toViewDoc(filter) }], mingoOptions()).run(databases);
+  }
+  if (truthy(cmd.nameOnly)) return ok({ databases: databases.map((d) => ({ name: d.name })) });
+  const totalSize = databases.reduce((n, d) => n + (d.sizeOnDisk as number), 0);
+  return ok({ databases, totalSize, totalSizeMb: Math.round(totalSize / 1024 / 1024) });
+}
+
+function dropDatabase(_cmd: Doc, db: string, ctx: CommandContext): Doc {
+  ctx.store.dropDatabase(db);
+  return ok();
+}
+
+function create(cmd: Doc, db: string, ctx: CommandContext): Doc {
+  const name = collectionArg(cmd, 'create', db);
+  refuse(cmd, 'create', ['capped', 'viewOn', 'pipeline', 'timeseries', 'clusteredIndex', 'encryptedFields', 'expireAfterSeconds']);
+  const validator = objectArg(cmd, 'create', 'validator');
+  if (validator && Object.keys(validator).length) unsupported("create option 'validator'");
+  checkCollation(cmd.collation);
+  if (ctx.store.collection(db, name)) fail(ErrorCode.NamespaceExists, `Collection ${db}.${name} already exists.`);
+  ctx.store.ensureCollection(db, name);
+  return ok();
+}
+
+function drop(cmd: Doc, db: string, ctx: CommandContext): Doc {
+  const name = collectionArg(cmd, 'drop', db);
+  const dropped = ctx.store.dropCollection(db, name);
+  if (!dropped) return ok();
+  return ok({ nIndexesWas: dropped.indexes.length + 1, ns: dropped.ns });
+}
+
+function listCollections(cmd: Doc, db: string, ctx: CommandContext): ReplyBody {
+  const database = ctx.store.database(db);
+  let entries: Doc[] = [...(database?.collections.values() ?? [])].map((c) => ({
+    name: c.name,
+    type: 'collection',
+    options: {},
+    info: { readOnly: false, uuid: c.uuid },
+    idIndex: { v: 2, key: { _id: 1 }, name: '_id_' },
+  }));
+  const filter = objectArg(cmd, 'listCollections', 'filter');
+  if (filter) {
+    checkFilter(filter);
+    entries = new Aggregator([{ $match: toViewDoc(filter) }], mingoOptions()).run(entries);
+  }
+  if (truthy(cmd.nameOnly)) entries = entries.map((e) => ({ name: e.name, type: e.type }));
+  return cursorReply(ctx, `${db}.$cmd.listCollections`, entries, (e) => e, { batchSize: cursorBatchSize(cmd, 'listCollections') });
+}
+
+interface WriteOutcome {
+  n: number;
+  writeErrors: Doc[];
+}
+
+/** Runs each statement of a batched write; ordered batches stop at the first error. */
+function eachStatement<T>(cmd: Doc, items: unknown, field: string, run: (item: T, index: number) => void): WriteOutcome {
+  if (!Array.isArray(items)) fail(ErrorCode.TypeMismatch, `BSON field '${field}' is missing or not an array`);
+  if (items.length === 0 || items.length > MAX_WRITE_BATCH_SIZE) {
+    fail(16, `Write batch sizes must be between 1 and ${MAX_WRITE_BATCH_SIZE}. Got ${items.length} operations.`);
+  }
+  const ordered = cmd.ordered === undefined ? true : truthy(cmd.ordered);
+  const writeErrors: Doc[] = [];
+  items.forEach((item, index) => {
+    if (ordered && writeErrors.length) return;
+    try {
+      run(item as T, index);
+    } catch (err) {
+      writeErrors.push(asServerError(err).toWriteError(index));
+    }
+  });
+  return { n: 0, writeErrors };
+}
+
+function writeReply(reply: Doc, writeErrors: Doc[]): Doc {
+  return ok(writeErrors.length ? { ...reply, writeErrors } : reply);
+}
+
+function insert(cmd: Doc, db: string, ctx: CommandContext): Doc {
+  const name = collectionArg(cmd, 'insert', db);
+  const collection = ctx.store.ensureCollection(db, name).collection;
+  let n = 0;
+  const { writeErrors } = eachStatement<Doc>(cmd, cmd.documents, 'insert.documents', (doc) => {
+    if (!isPlainObject(doc)) fail(ErrorCode.TypeMismatch, 'insert documents must be objects');
+    collection.insert(Collection.withId(doc));
+    n++;
+  });
+  return writeReply({ n }, writeErrors);
+}
+
+interface UpdateStatement {
+  q: Doc;
+  u: unknown;
+  upsert?: unknown;
+  multi?: unknown;
+  arrayFilters?: Doc[];
+  collation?: unknown;
+  hint?: unknown;
+  c?: Doc;
+}
+
+interface UpdateOutcome {
+  matched: number;
+  modified: number;
+  upsertedId?: unknown;
+}
+
+function runUpdate(ctx: CommandContext, db: string, name: string, stmt: UpdateStatement, variables: Doc | undefined): UpdateOutcome {
+  if (!isPlainObject(stmt)) fail(ErrorCode.TypeMismatch, 'update statements must be objects');
+  const filter = stmt.q ?? {};
+  if (!isPlainObject(filter)) fail(ErrorCode.TypeMismatch, "BSON field 'update.updates.q' is the wrong type, expected type 'object'");
+  const multi = truthy(stmt.multi);
+  if (multi && updateKind(stmt.u) === 'replacement') fail(ErrorCode.FailedToParse, 'multi update is not supported for replacement-style update');
+  if (stmt.arrayFilters !== undefined && !Array.isArray(stmt.arrayFilters)) fail(ErrorCode.TypeMismatch, 'arrayFilters must be an array');
+  const vars = stmt.c ?? variables;
+  const matches = select(ctx.store.collection(db, name), filter, { limit: multi ? 0 : 1, collation: stmt.collation, variables: vars });
+  const context = { arrayFilters: stmt.arrayFilters, condition: toViewDoc(filter), variables: vars };
+  if (matches.length === 0) {
+    if (!truthy(stmt.upsert)) return { matched: 0, modified: 0 };
+    const doc = buildUpsert(filter, stmt.u, context);
+    ctx.store.ensureCollection(db, name).collection.insert(doc);
+    return { matched: 0, modified: 0, upsertedId: doc._id };
+  }
+  const collection = ctx.store.collection(db, name)!;
+  let modified = 0;
+  for (const record of matches) {
+    const result = applyUpdate(record.typed, stmt.u, { ...context, inserting: false });
+    if (!result.changed) continue;
+    collection.replace(record, result.typed);
+    modified++;
+  }
+  return { matched: matches.length, modified };
+}
+
+function update(cmd: Doc, db: string, ctx: CommandContext): Doc {
+  const name = collectionArg(cmd, 'update', db);
+  const variables = objectArg(cmd, 'update', 'let');
+  let n = 0;
+  let nModified = 0;
+  const upserted: Doc[] = [];
+  const { writeErrors } = eachStatement<UpdateStatement>(cmd, cmd.updates, 'update.updates', (stmt, index) => {
+    const outcome = runUpdate(ctx, db, name, stmt, variables);
+    if (outcome.upsertedId !== undefined) {
+      upserted.push({ index, _id: outcome.upsertedId });
+      n++;
+    } else {
+      n += outcome.matched;
+      nModified += outcome.modified;
+    }
+  });
+  return writeReply({ n, nModified, ...(upserted.length ? { upserted } : {}) }, writeErrors);
+}
+
+function deleteCommand(cmd: Doc, db: string, ctx: CommandContext): Doc {
+  const name = collectionArg(cmd, 'delete', db);
+  const variables = objectArg(cmd, 'delete', 'let');
+  let n = 0;
+  const { writeErrors } = eachStatement<Doc>(cmd, cmd.deletes, 'delete.deletes', (stmt) => {
+    if (!isPlainObject(stmt)) fail(ErrorCode.TypeMismatch, 'delete statements must be objects');
+    const limit = toNumber(stmt.limit, 0);
+    if (limit !== 0 && limit !== 1) fail(ErrorCode.FailedToParse, `The limit field in delete objects must be 0 or 1. Got ${limit}`);
+    const collection = ctx.store.collection(db, name);
+    const matches = select(collection, stmt.q ?? {}, { limit, collation: stmt.collation, variables: (stmt.c as Doc) ?? variables });
+    for (const record of matches) collection!.remove(record);
+    n += matches.length;
+  });
+  return writeReply({ n }, writeErrors);
+}
+
+function find(cmd: Doc, db: string, ctx: CommandContext): EncodedDocument {
+  const name = collectionArg(cmd, 'find', db);
+  refuse(cmd, 'find', ['tailable', 'awaitData', 'returnKey', 'showRecordId', 'explain']);
+  if (cmd.min !== undefined) unsupported("find option 'min'");
+  if (cmd.max !== undefined) unsupported("find option 'max'");
+  const rawLimit = numberArg(cmd, 'find', 'limit');
+  let singleBatch = truthy(cmd.singleBatch);
+  let limit = rawLimit;
+  if (limit !== undefined && limit < 0) {
+    // Legacy negative limit: that many documents in one batch.
+    limit = -limit;
+    singleBatch = true;
+  }
+  const batchSize = nonNegative(cmd, 'find', 'batchSize');
+  const projector = compileProjection(objectArg(cmd, 'find', 'projection'));
+  const records = select(ctx.store.collection(db, name), objectArg(cmd, 'find', 'filter') ?? {}, {
+    sort: objectArg(cmd, 'find', 'sort'),
+    skip: nonNegative(cmd, 'find', 'skip'),
+    limit: limit ? Math.trunc(limit) : undefined,
+    collation: cmd.collation,
+    variables: objectArg(cmd, 'find', 'let'),
+  });
+  return cursorReply(ctx, `${db}.${name}`, records, projector, {
+    batchSize: batchSize ?? (limit ? Math.min(limit, 101) : undefined),
+    singleBatch,
+    noTimeout: truthy(cmd.noCursorTimeout),
+  });
+}
+
+function getMore(cmd: Doc, db: string, ctx: CommandContext): EncodedDocument {
+  const id = cmd.getMore;
+  if (!Long.isLong(id)) fail(ErrorCode.TypeMismatch, "Field 'getMore' must be of type long in: getMore");
+  const collection = cmd.collection;
+  if (typeof collection !== 'string') fail(ErrorCode.TypeMismatch, "Field 'collection' must be of type string in: getMore");
+  const ns = `${db}.${collection}`;
+  const batch = ctx.cursors.more(id, ns, nonNegative(cmd, 'getMore', 'batchSize'));
+  return encodeCursorReply('nextBatch', batch.docs, batch.id, ns);
+}
+
+function killCursors(cmd: Doc, db: string, ctx: CommandContext): Doc {
+  collectionArg(cmd, 'killCursors', db);
+  const ids = cmd.cursors;
+  if (!Array.isArray(ids)) fail(ErrorCode.TypeMismatch, "BSON field 'killCursors.cursors' is missing but a required field");
+  const cursorsKilled: Long[] = [];
+  const cursorsNotFound: Long[] = [];
+  for (const id of ids) {
+    const long = Long.isLong(id) ? id : Long.fromNumber(toNumber(id, 0)!);
+    (ctx.cursors.kill(long) ? cursorsKilled : cursorsNotFound).push(long);
+  }
+  return ok({ cursorsKilled, cursorsNotFound, cursorsAlive: [], cursorsUnknown: [] });
+}
+
+function findAndModify(cmd: Doc, db: string, ctx: CommandContext): Doc {
+  const command = Object.keys(cmd)[0];
+  const name = collectionArg(cmd, command, db);
+  const remove = truthy(cmd.remove);
+  const returnNew = truthy(cmd.new);
+  const upsert = truthy(cmd.upsert);
+  const hasUpdate = cmd.update !== undefined;
+  if (remove && hasUpdate) fail(ErrorCode.FailedToParse, 'Cannot specify both an update and remove=true');
+  if (!remove && !hasUpdate) fail(ErrorCode.FailedToParse, 'Either an update or remove=true must be specified');
+  if (remove && upsert) fail(ErrorCode.FailedToParse, 'Cannot specify both upsert=true and remove=true');
+  if (remove && returnNew) fail(ErrorCode.FailedToParse, 'Cannot specify both new=true and remove=true; \'remove\' always returns the deleted document');
+  const filter = objectArg(cmd, command, 'query') ?? {};
+  const projector: Projector = compileProjection(objectArg(cmd, command, 'fields'));
+  const variables = objectArg(cmd, command, 'let');
+  const collection = ctx.store.collection(db, name);
+  const [record] = select(collection, filter, { sort: objectArg(cmd, command, 'sort'), limit: 1, collation: cmd.collation, variables });
+  const render = (typed: Doc | undefined) => (typed ? projector({ typed, view: toViewDoc(typed) }) : null);
+  if (remove) {
+    if (record) collection!.remove(record);
+    return ok({ lastErrorObject: { n: record ? 1 : 0 }, value: render(record?.typed) });
+  }
+  if (cmd.arrayFilters !== undefined && !Array.isArray(cmd.arrayFilters)) fail(ErrorCode.TypeMismatch, 'arrayFilters must be an array');
+  const context = { arrayFilters: cmd.arrayFilters as Doc[] | undefined, condition: toViewDoc(filter), variables };
+  if (record) {
+    const result = applyUpdate(record.typed, cmd.update, { ...context, inserting: false });
+    if (result.changed) collection!.replace(record, result.typed);
+    return ok({ lastErrorObject: { n: 1, updatedExisting: true }, value: render(returnNew ? result.typed : record.typed) });
+  }
+  if (!upsert) return ok({ lastErrorObject: { n: 0, updatedExisting: false }, value: null });
+  const doc = buildUpsert(filter, cmd.update, context);
+  ctx.store.ensureCollection(db, name).collection.insert(doc);
+  return ok({ lastErrorObject: { n: 1, updatedExisting: false, upserted: doc._id }, value: returnNew ? render(doc) : null });
+}
+
+/** Leading $match/$sort/$skip/$limit stages, folded into one `select` (so they use the indexes). */
+function splitPipeline(pipeline: Doc[]): { filter: Doc; sort?: Doc; skip: number; limit: number; empty: boolean; rest: Doc[] } {
+  const matches: Doc[] = [];
+  let i = 0;
+  while (i < pipeline.length && '$match' in pipeline[i]) matches.push(pipeline[i++].$match as Doc);
+  let sort: Doc | undefined;
+  if (i < pipeline.length && '$sort' in pipeline[i]) sort = pipeline[i++].$sort as Doc;
+  let skip = 0;
+  let limit = 0; // 0: unlimited
+  let empty = false;
+  for (; i < pipeline.length; i++) {
+    const stage = pipeline[i];
+    const n = toNumber('$skip' in stage ? stage.$skip : stage.$limit);
+    if ('$skip' in stage && n !== undefined && n >= 0 && Number.isInteger(n)) {
+      skip += n;
+      if (limit) {
+        limit -= n;
+        if (limit <= 0) empty = true;
+      }
+    } else if ('$limit' in stage && n !== undefined && n > 0 && Number.isInteger(n)) {
+      limit = limit ? Math.min(limit, n) : n;
+    } else {
+      break; // anything else, including invalid values, is left to mingo to run or reject
+    }
+  }
+  const filter = matches.length === 0 ? {} : matches.length === 1 ? matches[0] : { $and: matches };
+  return { filter, sort, skip, limit, empty, rest: pipeline.slice(i) };
+}
+
+function aggregate(cmd: Doc, db: string, ctx: CommandContext): EncodedDocument {
+  const target = cmd.aggregate;
+  if (truthy(cmd.explain)) unsupported("aggregate option 'explain'");
+  if (typeof target !== 'string') unsupported('database-level aggregate (aggregate: 1)');
+  const name = validateCollectionName(db, target);
+  const pipeline = checkPipeline(cmd.pipeline);
+  if (cmd.cursor === undefined) fail(ErrorCode.FailedToParse, "The 'cursor' option is required, except for aggregate with the explain argument");
+  checkCollation(cmd.collation);
+  const variables = objectArg(cmd, 'aggregate', 'let');
+  const collection = ctx.store.collection(db, name);
+  const plan = splitPipeline(pipeline);
+  const selected = select(collection, plan.filter, { sort: plan.sort, skip: plan.skip, limit: plan.limit, variables });
+  const records = plan.empty ? [] : selected;
+  const ns = `${db}.${name}`;
+  const batchSize = cursorBatchSize(cmd, 'aggregate');
+  if (plan.rest.length === 0) return cursorReply(ctx, ns, records, (r: DocRecord) => r.typed, { batchSize });
+  const byId = new Map<string, Doc>();
+  for (const record of records) byId.set(record.key, record.typed);
+  const database = ctx.store.database(db);
+  const options = {
+    ...mingoOptions(variables),
+    processingMode: 1 /* ProcessingMode.CLONE_INPUT: stages like $unwind write into their input */,
+    collectionResolver: (other: string) => {
+      const source = database?.collections.get(other);
+      return source ? [...source.docs.values()].map((r) => toViewDoc(r.typed)) : [];
+    },
+  };
+  const output = new Aggregator(plan.rest.map((s) => toViewDoc(s)), options).run(records.map((r) => r.view));
+  const typed = output.map((doc) => {
+    const hint = doc._id !== undefined ? byId.get(keyOf(doc._id)) : undefined;
+    return retype(doc, hint) as Doc;
+  });
+  return cursorReply(ctx, ns, typed, (d) => d, { batchSize });
+}
+
+function count(cmd: Doc, db: string, ctx: CommandContext): Doc {
+  const name = collectionArg(cmd, 'count', db);
+  const collection = ctx.store.collection(db, name);
+  const query = objectArg(cmd, 'count', 'query') ?? {};
+  const skip = nonNegative(cmd, 'count', 'skip') ?? 0;
+  const limit = Math.abs(numberArg(cmd, 'count', 'limit') ?? 0);
+  checkCollation(cmd.collation);
+  if (!collection) return ok({ n: 0 });
+  let n: number;
+  if (Object.keys(query).length === 0) {
+    n = Math.max(0, collection.docs.size - skip);
+    if (limit) n = Math.min(n, limit);
+  } else {
+    n = select(collection, query, { skip, limit }).length;
+  }
+  return ok({ n });
+}
+
+function distinct(cmd: Doc, db: string, ctx: CommandContext): Doc {
+  const name = collectionArg(cmd, 'distinct', db);
+  const key = cmd.key;
+  if (typeof key !== 'string') fail(ErrorCode.TypeMismatch, "BSON field 'distinct.key' is missing but a required field");
+  const records = select(ctx.store.collection(db, name), objectArg(cmd, 'distinct', 'query') ?? {}, { collation: cmd.collation });
+  const seen = new Set<string>();
+  const values: unknown[] = [];
+  for (const record of records) {
+    for (const value of valuesAtPath(record.typed, key).values) {
+      if (value === undefined) continue;
+      const k = keyOf(toView(value));
+      if (seen.has(k)) continue;
+      seen.add(k);
+      values.push(value);
+    }
+  }
+  return ok({ values });
+}
+
+function createIndexes(cmd: Doc, db: string, ctx: CommandContext): Doc {
+  const name = collectionArg(cmd, 'createIndexes', db);
+  const specs = cmd.indexes;
+  if (!Array.isArray(specs) || specs.length === 0) fail(ErrorCode.BadValue, "Must specify at least one index to create");
+  const { collection, created } = ctx.store.ensureCollection(db, name);
+  const before = collection.indexes.length + 1;
+  for (const spec of specs) {
+    if (!isPlainObject(spec)) fail(ErrorCode.TypeMismatch, 'index specifications must be objects');
+    const withName = spec.name === undefined && isPlainObject(spec.key) ? { ...spec, name: defaultIndexName(spec.key) } : spec;
+    collection.createIndex(withName);
+  }
+  const after = collection.indexes.length + 1;
+  return ok({
+    numIndexesBefore: before,
+    numIndexesAfter: after,
+    createdCollectionAutomatically: created,
+    ...(before === after ? { note: 'all indexes already exist' } : {}),
+  });
+}
+
+function listIndexes(cmd: Doc, db: string, ctx: CommandContext): ReplyBody {
+  const name = collectionArg(cmd, 'listIndexes', db);
+  const collection = ctx.store.collection(db, name);
+  if (!collection) fail(ErrorCode.NamespaceNotFound, `ns does not exist: ${db}.${name}`);
+  return cursorReply(ctx, `${db}.${name}`, collection.indexSpecs(), (s) => s, { batchSize: cursorBatchSize(cmd, 'listIndexes') });
+}
+
+function dropIndexes(cmd: Doc, db: string, ctx: CommandContext): Doc {
+  const command = Object.keys(cmd)[0];
+  const name = collectionArg(cmd, command, db);
+  const collection = ctx.store.collection(db, name);
+  if (!collection) fail(ErrorCode.NamespaceNotFound, `ns not found ${db}.${name}`);
+  const nIndexesWas = collection.indexes.length + 1;
+  const target = cmd.index;
+  const names: string[] = [];
+  if (target === '*') {
+    names.push(...collection.indexes.map((i) => i.name));
+  } else if (typeof target === 'string') {
+    names.push(target);
+  } else if (Array.isArray(target)) {
+    names.push(...target.map(String));
+  } else if (isPlainObject(target)) {
+    const found = collection.indexes.find((i) => keyOf(toView(i.keyPattern)) === keyOf(toView(target)));
+    if (!found) {
+      if (keyOf(toView(target)) === keyOf({ _id: 1 })) fail(72, 'cannot drop _id index');
+      fail(ErrorCode.IndexNotFound, `can't find index with key: ${JSON.stringify(toView(target))}`);
+    }
+    names.push(found.name);
+  } else {
+    fail(ErrorCode.TypeMismatch, "BSON field 'dropIndexes.index' is missing but a required field");
+  }
+  for (const indexName of names) {
+    if (indexName === '_id_') fail(72, 'cannot drop _id index');
+    if (!collection.indexes.some((i) => i.name === indexName)) fail(ErrorCode.IndexNotFound, `index not found with name [${indexName}]`);
+  }
+  for (const indexName of names) collection.dropIndex(indexName);
+  return ok({ nIndexesWas, ...(target === '*' ? { msg: 'non-_id indexes dropped for collection' } : {}) });
+}
+
+function endSessions(): Doc {
+  return ok();
+}
+
+/**
+ * name -> handler. Reply shapes follow mongod 7.0; see each handler. Options listed in `fields` but
+ * not implemented are refused inside the handler (limits.UNSUPPORTED), never silently ignored,
+ * except those that cannot change a result here (hint, allowDiskUse, bypassDocumentValidation...).
+ */
+export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
+  /** Liveness check: `{ok: 1}`. */
+  ping: { fields: '*', run: () => ok() },
+  /** Handshake and heartbeat: a standalone, writable primary speaking wire versions 0-21. */
+  hello: { fields: '*', run: hello },
+  isMaster: { fields: '*', run: hello },
+  ismaster: { fields: '*', run: hello },
+  /** `{version: '7.0.0', versionArray, ...}`. */
+  buildInfo: { fields: '*', run: buildInfo },
+  buildinfo: { fields: '*', run: buildInfo },
+  /** `{databases: [{name, sizeOnDisk, empty}], totalSize, totalSizeMb}` (sizes are estimates). */
+  listDatabases: { fields: ['filter', 'nameOnly', 'authorizedDatabases'], run: listDatabases },
+  /** Removes every collection of `$db`. */
+  dropDatabase: { fields: [], run: dropDatabase },
+  /** Explicit creation; 48 NamespaceExists when present (mongoose ignores that). */
+  create: {
+    fields: ['capped', 'size', 'max', 'autoIndexId', 'validator', 'validationLevel', 'validationAction', 'collation', 'viewOn', 'pipeline', 'timeseries', 'expireAfterSeconds', 'clusteredIndex', 'changeStreamPreAndPostImages', 'storageEngine', 'indexOptionDefaults', 'encryptedFields', 'idIndex'],
+    run: create,
+  },
+  /** `{nIndexesWas, ns}`; a missing collection is `{ok: 1}` as in mongod 7. */
+  drop: { fields: [], run: drop },
+  /** Cursor over `{name, type, options, info, idIndex}`; honours filter and nameOnly. */
+  listCollections: { fields: ['filter', 'nameOnly', 'authorizedCollections', 'cursor'], run: listCollections },
+  /** `{n, writeErrors?}`; adds an ObjectId `_id` when absent; 11000 on duplicates. */
+  insert: { fields: ['documents', 'ordered', 'bypassDocumentValidation'], run: insert },
+  /** `{n, nModified, upserted?, writeErrors?}`; operators, replacement or pipeline; multi, upsert, arrayFilters. */
+  update: { fields: ['updates', 'ordered', 'bypassDocumentValidation', 'let'], run: update },
+  /** `{n, writeErrors?}`; limit 0 (all) or 1. */
+  delete: { fields: ['deletes', 'ordered', 'let'], run: deleteCommand },
+  /** Cursor; filter, sort, projection, skip, limit, batchSize, singleBatch; equality on `_id` or indexed fields is a hash lookup. */
+  find: {
+    fields: ['filter', 'sort', 'projection', 'skip', 'limit', 'batchSize', 'singleBatch', 'hint', 'collation', 'let', 'allowDiskUse', 'noCursorTimeout', 'allowPartialResults', 'readOnce', 'oplogReplay', 'tailable', 'awaitData', 'min', 'max', 'returnKey', 'showRecordId', 'explain'],
+    run: find,
+  },
+  /** `{cursor: {nextBatch, id, ns}}`; 43 CursorNotFound for expired or unknown ids. */
+  getMore: { fields: ['collection', 'batchSize', 'term', 'lastKnownCommittedOpTime'], run: getMore },
+  /** `{cursorsKilled, cursorsNotFound, cursorsAlive, cursorsUnknown}`. */
+  killCursors: { fields: ['cursors'], run: killCursors },
+  /** `{lastErrorObject: {n, updatedExisting, upserted?}, value}`; errors (11000 included) are top-level. */
+  findAndModify: {
+    fields: ['query', 'sort', 'remove', 'update', 'new', 'fields', 'upsert', 'arrayFilters', 'bypassDocumentValidation', 'collation', 'hint', 'let'],
+    run: findAndModify,
+  },
+  findandmodify: {
+    fields: ['query', 'sort', 'remove', 'update', 'new', 'fields', 'upsert', 'arrayFilters', 'bypassDocumentValidation', 'collation', 'hint', 'let'],
+    run: findAndModify,
+  },
+  /** Cursor; leading $match/$sort/$skip/$limit use the indexes, the rest runs in mingo ($lookup across the database). */
+  aggregate: { fields: ['pipeline', 'cursor', 'explain', 'allowDiskUse', 'collation', 'hint', 'let', 'bypassDocumentValidation'], run: aggregate },
+  /** `{n}` (estimatedDocumentCount, legacy count). */
+  count: { fields: ['query', 'limit', 'skip', 'hint', 'collation', 'fields'], run: count },
+  /** `{values}`; array fields contribute their elements. */
+  distinct: { fields: ['key', 'query', 'collation', 'hint'], run: distinct },
+  /** `{numIndexesBefore, numIndexesAfter, createdCollectionAutomatically, note?}`; 11000 over existing duplicates. */
+  createIndexes: { fields: ['indexes', 'commitQuorum'], run: createIndexes },
+  /** Cursor over index specs, `_id_` first; 26 NamespaceNotFound for a missing collection. */
+  listIndexes: { fields: ['cursor'], run: listIndexes },
+  /** `{nIndexesWas}`; index by name, key pattern, list of names or '*'. */
+  dropIndexes: { fields: ['index'], run: dropIndexes },
+  deleteIndexes: { fields: ['index'], run: dropIndexes },
+  /** Sessions are not tracked; sent by drivers on close. */
+  endSessions: { fields: '*', run: endSessions },
+};
+
+/**
+ * Runs one command document (as decoded from OP_MSG, or from OP_QUERY for the handshake).
+ * Returns the reply body; every failure becomes `{ok: 0, errmsg, code, codeName}`.
+ */
+export function runCommand(command: Document, ctx: CommandContext, viaOpQuery = false): ReplyBody {
+  try {
+    const name = Object.keys(command)[0];
+    if (name === undefined) fail(ErrorCode.FailedToParse, 'Empty command object');
+    if (viaOpQuery && !OP_QUERY_COMMANDS.has(name)) {
+      fail(ErrorCode.UnsupportedOpQueryCommand, `Unsupported OP_QUERY command: ${name}. The client driver may require an upgrade. For more details see https://dochub.mongodb.org/core/legacy-opcode-removal`);
+    }
+    if (TRANSACTION_COMMANDS.has(name) || command.startTransaction !== undefined || command.autocommit !== undefined) {
+      fail(ErrorCode.IllegalOperation, TRANSACTION_ERROR);
+    }
+    const spec = Object.prototype.hasOwnProperty.call(COMMANDS, name) ? COMMANDS[name] : undefined;
+    if (!spec) fail(ErrorCode.CommandNotFound, `no such command: '${name}'`);
+    if (spec.fields !== '*') {
+      for (const field of Object.keys(command)) {
+        if (field === name || GENERIC_FIELDS.has(field) || spec.fields.includes(field)) continue;
+        fail(ErrorCode.UnknownField, `BSON field '${name}.${field}' is an unknown field.`);
+      }
+    }
+    const db = validateDatabaseName(command.$db);
+    return spec.run(command, db, ctx);
+  } catch (err) {
+    return asServerError(err).toReply();
+  }
+}

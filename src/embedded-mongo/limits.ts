@@ -1,0 +1,127 @@
+/**
+ * What the embedded MongoDB knowingly does not do, and how it says so.
+ *
+ * The rule: an unsupported feature is a clear error naming it, never a silently different result.
+ * mingo (the query engine underneath) covers most of the query, update and aggregation language;
+ * this list is where it or the in-memory design falls short of mongod.
+ */
+import { ErrorCode, fail, unsupported } from './errors';
+import { bsonType, isPlainObject, toView, type Doc } from './values';
+
+export interface Limitation {
+  readonly feature: string;
+  readonly answer: string;
+}
+
+/** Every known gap, with the reply it gets. Kept in sync with the checks below and in commands.ts. */
+export const UNSUPPORTED: readonly Limitation[] = [
+  { feature: 'multi-document transactions (startTransaction, autocommit: false, commitTransaction, abortTransaction)', answer: 'code 20 IllegalOperation, as a real standalone: "Transaction numbers are only allowed on a replica set member or mongos"' },
+  { feature: 'change streams ($changeStream, watch())', answer: 'code 40573, as a real standalone: "The $changeStream stage is only supported on replica sets"' },
+  { feature: '$text queries and text search', answer: 'code 27 IndexNotFound "text index required for $text query" (text indexes can be created, never used)' },
+  { feature: 'geospatial query operators ($near, $nearSphere, $geoWithin, $geoIntersects) and $geoNear', answer: 'code 115 CommandNotSupported' },
+  { feature: '$where, $function, $accumulator (server-side JavaScript)', answer: 'code 115 CommandNotSupported / mingo error as code 2 BadValue' },
+  { feature: '$jsonSchema and collection validators', answer: 'code 115 CommandNotSupported' },
+  { feature: '$type for int, long, double, decimal, objectId, binData, timestamp, minKey, maxKey, javascript (numbers are compared as plain numbers)', answer: 'code 115 CommandNotSupported' },
+  { feature: 'collations other than {locale: "simple"} (find, aggregate, update, delete, indexes)', answer: 'code 115 CommandNotSupported' },
+  { feature: '$out, $merge, $search, $vectorSearch, $collStats, $indexStats, $currentOp, $listSessions, $planCacheStats, $documents, db-level aggregate', answer: 'code 115 CommandNotSupported' },
+  { feature: 'explain (find, aggregate, count, ...)', answer: 'code 115 CommandNotSupported' },
+  { feature: 'tailable / awaitData cursors, min, max, returnKey, showRecordId in find', answer: 'code 115 CommandNotSupported' },
+  { feature: 'positional projection (`field.$`) in find and findAndModify', answer: 'code 115 CommandNotSupported' },
+  { feature: 'capped, time-series, clustered collections and views (create options capped, timeseries, clusteredIndex, viewOn, pipeline, encryptedFields)', answer: 'code 115 CommandNotSupported' },
+  { feature: 'wildcard indexes ($**)', answer: 'code 115 CommandNotSupported' },
+  { feature: '$currentDate with {$type: "timestamp"}', answer: 'code 115 CommandNotSupported' },
+  { feature: 'regular expression options x and l', answer: 'code 115 CommandNotSupported' },
+  { feature: 'Decimal128 arithmetic and comparisons', answer: 'supported at double precision (about 15 significant digits); stored values keep their exact bytes until changed' },
+  { feature: 'Long values beyond 2^53 in comparisons and arithmetic', answer: 'compared at double precision; stored values keep their exact bytes until changed' },
+  { feature: 'numeric types in aggregation output and in array elements added by $push/$addToSet', answer: 'integral values come back as Int32 (or Double when out of range) unless they pass through unchanged from a stored field' },
+  { feature: 'authentication (saslStart, ...), replication, sharding, OP_COMPRESSED', answer: 'not advertised; the commands answer code 59 CommandNotFound; unknown opcodes close the connection' },
+];
+
+const GEO_OPERATORS = new Set(['$near', '$nearSphere', '$geoWithin', '$geoIntersects', '$within', '$box', '$center', '$centerSphere', '$polygon']);
+/** $type aliases and codes whose answer mingo gets right on plain numbers and objects. */
+const TYPE_ALIASES_OK = new Set<unknown>(['string', 'object', 'array', 'bool', 'boolean', 'date', 'null', 'regex', 'number', 'undefined', 2, 3, 4, 6, 8, 9, 10, 11]);
+
+function checkRegex(v: unknown): void {
+  if (bsonType(v) === 'BSONRegExp') {
+    const options = (v as { options: string }).options;
+    if (/[xl]/.test(options)) unsupported(`regular expression option '${options.replace(/[^xl]/g, '')}'`);
+  }
+}
+
+/** Throws for query operators listed in UNSUPPORTED. Walks the typed filter. */
+export function checkFilter(filter: unknown, depth = 0): void {
+  if (depth > 100) fail(ErrorCode.BadValue, 'filter nested too deeply');
+  if (Array.isArray(filter)) {
+    for (const item of filter) checkFilter(item, depth + 1);
+    return;
+  }
+  checkRegex(filter);
+  if (!isPlainObject(filter)) return;
+  for (const [key, value] of Object.entries(filter)) {
+    if (key === '$text') fail(ErrorCode.IndexNotFound, 'text index required for $text query');
+    if (key === '$where') unsupported('$where');
+    if (key === '$jsonSchema') unsupported('$jsonSchema');
+    if (GEO_OPERATORS.has(key)) unsupported(`geospatial operator ${key}`);
+    if (key === '$type') {
+      for (const t of Array.isArray(value) ? value : [value]) {
+        const alias = toView(t);
+        if (!TYPE_ALIASES_OK.has(alias)) unsupported(`$type ${JSON.stringify(alias)}`);
+      }
+    }
+    if (key === '$expr') checkExpression(value);
+    else checkFilter(value, depth + 1);
+  }
+}
+
+/** Aggregation expressions: only server-side JavaScript is refused. */
+export function checkExpression(expr: unknown, depth = 0): void {
+  if (depth > 100) return;
+  if (Array.isArray(expr)) {
+    for (const item of expr) checkExpression(item, depth + 1);
+    return;
+  }
+  if (!isPlainObject(expr)) return;
+  for (const [key, value] of Object.entries(expr)) {
+    if (key === '$function' || key === '$accumulator') unsupported(key);
+    checkExpression(value, depth + 1);
+  }
+}
+
+const UNSUPPORTED_STAGES = new Set([
+  '$out', '$merge', '$search', '$searchMeta', '$vectorSearch', '$collStats', '$indexStats', '$currentOp',
+  '$listSessions', '$listLocalSessions', '$planCacheStats', '$documents', '$geoNear', '$listSearchIndexes',
+  '$changeStreamSplitLargeEvent', '$shardedDataDistribution',
+]);
+
+/** Throws for pipeline stages listed in UNSUPPORTED. */
+export function checkPipeline(pipeline: unknown): Doc[] {
+  if (!Array.isArray(pipeline)) fail(ErrorCode.TypeMismatch, "'pipeline' option must be specified as an array");
+  for (const stage of pipeline) {
+    if (!isPlainObject(stage) || Object.keys(stage).length !== 1) {
+      fail(40323, 'A pipeline stage specification object must contain exactly one field.');
+    }
+    const [name] = Object.keys(stage);
+    const body = stage[name];
+    if (name === '$changeStream') fail(ErrorCode.ChangeStreamNotSupported, 'The $changeStream stage is only supported on replica sets');
+    if (UNSUPPORTED_STAGES.has(name)) unsupported(`aggregation stage ${name}`);
+    if (name === '$match') checkFilter(body);
+    else if (name === '$lookup' || name === '$facet' || name === '$unionWith') checkNested(body);
+    else checkExpression(body);
+  }
+  return pipeline as Doc[];
+}
+
+function checkNested(body: unknown): void {
+  if (!isPlainObject(body)) return;
+  for (const value of Object.values(body)) {
+    if (Array.isArray(value) && value.every((s) => isPlainObject(s) && Object.keys(s)[0]?.startsWith('$'))) checkPipeline(value);
+    else if (isPlainObject(value)) checkNested(value);
+  }
+}
+
+/** Only the binary ("simple") collation is implemented. */
+export function checkCollation(collation: unknown): void {
+  if (collation === undefined || collation === null) return;
+  if (isPlainObject(collation) && collation.locale === 'simple') return;
+  unsupported('collation');
+}

@@ -1,0 +1,265 @@
+/**
+ * Reading: choose candidate records through the hash indexes, filter them with mingo, sort,
+ * skip, limit, and project. Every read command (find, count, distinct, the leading stages of
+ * aggregate, and the matching step of update, delete and findAndModify) goes through `select`.
+ */
+import { Aggregator, Query } from 'mingo';
+import { ErrorCode, fail, unsupported } from './errors';
+import { checkCollation, checkFilter } from './limits';
+import type { Collection, DocRecord } from './store';
+import { bsonType, isPlainObject, keyOf, retype, toView, toViewDoc, type Doc } from './values';
+
+/** mingo options shared by every evaluation: no server-side JavaScript. */
+export function mingoOptions(variables?: Doc): { scriptEnabled: false; variables?: Doc } {
+  return variables ? { scriptEnabled: false, variables: toViewDoc(variables) } : { scriptEnabled: false };
+}
+
+export interface SelectOptions {
+  readonly sort?: Doc;
+  readonly skip?: number;
+  /** 0 or absent: no limit. */
+  readonly limit?: number;
+  readonly collation?: unknown;
+  /** `let` variables for $expr. */
+  readonly variables?: Doc;
+}
+
+/** Values an equality index lookup can serve: those whose mingo equality is plain value equality. */
+function isLookupScalar(v: unknown): boolean {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return !Number.isNaN(v);
+    default:
+      break;
+  }
+  if (v instanceof Date) return true;
+  const bt = bsonType(v);
+  return bt === 'ObjectId';
+}
+
+/** Top-level equalities of a (view) filter: field -> alternative values (from `$in`). */
+function equalities(filter: Doc, out: Map<string, unknown[]>): void {
+  for (const [field, cond] of Object.entries(filter)) {
+    if (field === '$and' && Array.isArray(cond)) {
+      for (const part of cond) if (isPlainObject(part)) equalities(part, out);
+      continue;
+    }
+    if (field.startsWith('$') || out.has(field)) continue;
+    if (isLookupScalar(cond)) {
+      out.set(field, [cond]);
+    } else if (isPlainObject(cond)) {
+      const ops = Object.keys(cond);
+      if (!ops.length || !ops.every((op) => op.startsWith('$'))) continue;
+      if ('$eq' in cond && isLookupScalar(cond.$eq)) out.set(field, [cond.$eq]);
+      else if (Array.isArray(cond.$in) && cond.$in.length > 0 && cond.$in.every(isLookupScalar)) out.set(field, cond.$in);
+    }
+  }
+}
+
+const MAX_LOOKUP_COMBINATIONS = 256;
+
+function combinations(lists: unknown[][]): unknown[][] | undefined {
+  let out: unknown[][] = [[]];
+  for (const list of lists) {
+    if (out.length * list.length > MAX_LOOKUP_COMBINATIONS) return undefined;
+    out = out.flatMap((prefix) => list.map((v) => [...prefix, v]));
+  }
+  return out;
+}
+
+/**
+ * Records that may match: the smallest set any hash lookup gives (`_id`, or the leading fields of
+ * an index all matched by equality), in natural order; otherwise every record.
+ * Always a superset of what mingo will accept.
+ */
+export function candidates(coll: Collection, filter: Doc): Iterable<DocRecord> {
+  const eq = new Map<string, unknown[]>();
+  equalities(filter, eq);
+  if (eq.size === 0) return coll.docs.values();
+  let best: Set<string> | DocRecord[] | undefined;
+  let bestSize = Infinity;
+  const ids = eq.get('_id');
+  if (ids) {
+    const found: DocRecord[] = [];
+    const seen = new Set<string>();
+    for (const id of ids) {
+      const record = coll.docs.get(keyOf(id));
+      if (record && !seen.has(record.key)) {
+        seen.add(record.key);
+        found.push(record);
+      }
+    }
+    best = found;
+    bestSize = found.length;
+  }
+  for (const index of coll.indexes) {
+    if (bestSize <= 1) break;
+    if (!index.usableForEquality) continue;
+    const lists: unknown[][] = [];
+    for (const field of index.fields) {
+      const values = eq.get(field);
+      if (!values) break;
+      lists.push(values);
+    }
+    if (!lists.length) continue;
+    const combos = combinations(lists);
+    if (!combos) continue;
+    const keys = new Set<string>();
+    for (const combo of combos) {
+      const hit = index.lookup(combo);
+      if (hit) for (const key of hit) keys.add(key);
+    }
+    if (keys.size < bestSize) {
+      best = keys;
+      bestSize = keys.size;
+    }
+  }
+  if (best === undefined) return coll.docs.values();
+  const records = Array.isArray(best) ? best : [...best].map((key) => coll.docs.get(key)!).filter(Boolean);
+  if (records.length > 1) records.sort((a, b) => a.seq - b.seq);
+  return records;
+}
+
+/** `{field: 1|-1}` in view form, validated as mongod does. */
+export function normalizeSort(sort: unknown): Doc | undefined {
+  if (sort === undefined || sort === null) return undefined;
+  if (!isPlainObject(sort)) fail(ErrorCode.TypeMismatch, "Expected field sort to be of type object");
+  const out: Doc = {};
+  for (const [field, direction] of Object.entries(sort)) {
+    if (isPlainObject(direction) && '$meta' in direction) unsupported(`sort by {$meta: ${JSON.stringify(direction.$meta)}}`);
+    const d = toView(direction);
+    if (d !== 1 && d !== -1) fail(15975, '$sort key ordering must be 1 (for ascending) or -1 (for descending)');
+    out[field] = d;
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
+export function sortRecords(records: DocRecord[], sort: Doc): DocRecord[] {
+  if (records.length < 2) return records;
+  const byView = new Map<Doc, DocRecord>();
+  for (const record of records) byView.set(record.view, record);
+  const sorted = new Aggregator([{ $sort: sort }], mingoOptions()).run(records.map((r) => r.view));
+  return sorted.map((view) => byView.get(view)!);
+}
+
+/** The matching records of `coll` in result order. `filter` is typed (as received). */
+export function select(coll: Collection | undefined, filter: unknown, options: SelectOptions = {}): DocRecord[] {
+  if (filter !== undefined && filter !== null && !isPlainObject(filter)) {
+    fail(ErrorCode.TypeMismatch, "BSON field 'filter' is the wrong type, expected type 'object'");
+  }
+  checkFilter(filter);
+  checkCollation(options.collation);
+  const sort = normalizeSort(options.sort);
+  if (!coll) return [];
+  const view = toViewDoc((filter ?? {}) as Doc);
+  const query = Object.keys(view).length ? new Query(view, mingoOptions(options.variables)) : undefined;
+  const skip = options.skip ?? 0;
+  const limit = options.limit ?? 0;
+  const stopAt = !sort && limit > 0 ? skip + limit : Infinity;
+  let matched: DocRecord[] = [];
+  for (const record of candidates(coll, view)) {
+    if (query && !query.test(record.view)) continue;
+    matched.push(record);
+    if (matched.length >= stopAt) break;
+  }
+  if (sort) matched = sortRecords(matched, sort);
+  if (skip || limit) matched = matched.slice(skip, limit > 0 ? skip + limit : undefined);
+  return matched;
+}
+
+// --- projection ------------------------------------------------------------------------------------
+
+type PathTree = { [field: string]: PathTree | true };
+
+function pathTree(paths: string[]): PathTree {
+  const tree: PathTree = {};
+  for (const path of paths) {
+    const parts = path.split('.');
+    let node = tree;
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i];
+      if (i === parts.length - 1) {
+        node[part] = true;
+      } else {
+        const next = node[part];
+        if (next === true) break;
+        node = next ?? (node[part] = {});
+      }
+    }
+  }
+  return tree;
+}
+
+function include(value: unknown, tree: PathTree): unknown {
+  if (Array.isArray(value)) {
+    return value.filter((item) => isPlainObject(item) || Array.isArray(item)).map((item) => include(item, tree));
+  }
+  if (!isPlainObject(value)) return undefined;
+  const out: Doc = {};
+  for (const [field, v] of Object.entries(value)) {
+    const node = tree[field];
+    if (node === undefined) continue;
+    if (node === true) out[field] = v;
+    else if (isPlainObject(v) || Array.isArray(v)) out[field] = include(v, node);
+  }
+  return out;
+}
+
+function exclude(value: unknown, tree: PathTree): unknown {
+  if (Array.isArray(value)) return value.map((item) => (isPlainObject(item) || Array.isArray(item) ? exclude(item, tree) : item));
+  if (!isPlainObject(value)) return value;
+  const out: Doc = {};
+  for (const [field, v] of Object.entries(value)) {
+    const node = tree[field];
+    if (node === true) continue;
+    out[field] = node === undefined ? v : exclude(v, node);
+  }
+  return out;
+}
+
+export type Projector = (record: { typed: Doc; view: Doc }) => Doc;
+
+const IDENTITY: Projector = (record) => record.typed;
+
+/**
+ * Compiles a find-style projection. Plain inclusion/exclusion runs on the typed document
+ * directly; anything richer ($slice, $elemMatch, expressions) runs through mingo on the view and is
+ * re-typed from the stored document.
+ */
+export function compileProjection(projection: unknown): Projector {
+  if (projection === undefined || projection === null) return IDENTITY;
+  if (!isPlainObject(projection)) fail(ErrorCode.TypeMismatch, "Expected field projection to be of type object");
+  const fields = Object.keys(projection);
+  if (!fields.length) return IDENTITY;
+  for (const field of fields) {
+    if (field.endsWith('.$') || field === '$') unsupported(`positional projection '${field}'`);
+  }
+  const flags = fields.map((f) => {
+    const v = projection[f];
+    return typeof v === 'boolean' ? v : typeof toView(v) === 'number' ? toView(v) !== 0 : undefined;
+  });
+  if (flags.some((f) => f === undefined)) {
+    const viewProjection = toViewDoc(projection);
+    return (record) => {
+      const [projected] = new Query({}, mingoOptions()).find([record.view], viewProjection).all();
+      return retype(projected, record.typed) as Doc;
+    };
+  }
+  const idFlag = fields.includes('_id') ? flags[fields.indexOf('_id')] : undefined;
+  const others = fields.filter((f) => f !== '_id');
+  const inclusive = others.length ? flags[fields.indexOf(others[0])] === true : idFlag === true;
+  for (const field of others) {
+    if (flags[fields.indexOf(field)] !== inclusive) {
+      fail(31254, `Cannot do ${inclusive ? 'exclusion' : 'inclusion'} on field ${field} in ${inclusive ? 'inclusion' : 'exclusion'} projection`);
+    }
+  }
+  if (inclusive) {
+    const tree = pathTree(idFlag === false ? others : ['_id', ...others]);
+    return (record) => include(record.typed, tree) as Doc;
+  }
+  const tree = pathTree(idFlag === false ? [...others, '_id'] : others);
+  return (record) => exclude(record.typed, tree) as Doc;
+}

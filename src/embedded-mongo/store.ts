@@ -1,0 +1,413 @@
+/**
+ * In-memory storage: databases, collections, documents and their indexes.
+ *
+ * A collection keeps its documents in a Map keyed by the canonical encoding of `_id` (values.keyOf),
+ * which is also the `_id_` index. Every other index is a set of hash maps, one per key prefix
+ * (`{a: 1, b: 1}` has a map for `a` and one for `a, b`), from encoded key values to record keys.
+ * The full-length map enforces `unique`; the prefix maps let an equality on leading fields
+ * (`{accountId, userId}`) narrow candidates without a scan. Range queries and sorts scan.
+ *
+ * Methods either complete or throw before touching anything, so a write that violates a unique
+ * index leaves the collection as it was.
+ */
+import { Query } from 'mingo';
+import { ObjectId, UUID, type Document } from 'bson';
+import { ErrorCode, fail, unsupported } from './errors';
+import { bsonType, formatDocument, isPlainObject, keyOf, toNumber, toView, toViewDoc, valuesAtPath, type Doc } from './values';
+
+/** One stored document. Immutable: an update replaces the record. */
+export interface DocRecord {
+  /** keyOf(_id): the key in Collection.docs and in every index set. */
+  readonly key: string;
+  /** Insertion sequence, kept across updates: the collection's natural order. */
+  readonly seq: number;
+  /** As received, exact BSON types. What replies are encoded from. */
+  readonly typed: Doc;
+  /** Plain-number form that mingo evaluates queries and updates on. */
+  readonly view: Doc;
+}
+
+type IndexDirection = number | string;
+
+const SPECIAL_INDEX_TYPES = new Set(['text', '2dsphere', '2d', 'hashed', 'geoHaystack']);
+
+/** Index options that are stored and listed back; anything else in a spec is rejected. */
+const KNOWN_INDEX_OPTIONS = new Set([
+  'key', 'name', 'v', 'unique', 'sparse', 'partialFilterExpression', 'expireAfterSeconds', 'background',
+  'collation', 'hidden', 'weights', 'default_language', 'language_override', 'textIndexVersion',
+  '2dsphereIndexVersion', 'bits', 'min', 'max', 'storageEngine', 'ns',
+]);
+
+/** Options that make two specs with the same key different indexes (compared on conflicts). */
+const SIGNIFICANT_INDEX_OPTIONS = ['unique', 'sparse', 'partialFilterExpression', 'expireAfterSeconds', 'collation'];
+
+function tupleKey(parts: string[]): string {
+  return parts.length === 1 ? parts[0] : JSON.stringify(parts);
+}
+
+interface IndexEntries {
+  /** entries[i]: encoded keys of the first i+1 fields, deduplicated. */
+  readonly byPrefix: string[][];
+  /** Full-length key values (view form) for each full-length encoded key, for error messages. */
+  readonly tuples: Map<string, unknown[]>;
+}
+
+export class Index {
+  readonly name: string;
+  readonly fields: string[];
+  readonly keyPattern: Doc;
+  readonly unique: boolean;
+  readonly sparse: boolean;
+  readonly expireAfterSeconds: number | undefined;
+  /** False for text/geo/hashed indexes and partial ones: those never narrow a query. */
+  readonly usableForEquality: boolean;
+  private readonly partial: Query | undefined;
+  private readonly maps: Map<string, Set<string>>[];
+
+  constructor(readonly spec: Doc) {
+    this.name = String(spec.name);
+    this.keyPattern = spec.key as Doc;
+    this.fields = Object.keys(this.keyPattern);
+    this.unique = spec.unique === true || (spec.unique !== undefined && toNumber(spec.unique) === 1);
+    this.sparse = spec.sparse === true || (spec.sparse !== undefined && toNumber(spec.sparse) === 1);
+    this.expireAfterSeconds = toNumber(spec.expireAfterSeconds);
+    this.partial = spec.partialFilterExpression
+      ? new Query(toViewDoc(spec.partialFilterExpression as Doc), {})
+      : undefined;
+    const special = Object.values(this.keyPattern).some((d) => typeof d === 'string');
+    this.usableForEquality = !special && !this.partial;
+    this.maps = this.fields.map(() => new Map());
+  }
+
+  /** Keys a document contributes, or null when sparse/partial leave it out. */
+  entries(view: Doc): IndexEntries | null {
+    if (this.partial && !this.partial.test(view)) return null;
+    const perField: unknown[][] = [];
+    let allMissing = true;
+    let arrayField: string | undefined;
+    for (const field of this.fields) {
+      const { values, missing } = valuesAtPath(view, field);
+      if (!missing) allMissing = false;
+      if (values.length > 1) {
+        if (arrayField !== undefined) {
+          fail(ErrorCode.CannotIndexParallelArrays, `cannot index parallel arrays [${field}] [${arrayField}]`);
+        }
+        arrayField = field;
+      }
+      perField.push(missing ? [null] : values.map((v) => (v === undefined ? null : v)));
+    }
+    if (this.sparse && allMissing) return null;
+    const byPrefix: string[][] = [];
+    const tuples = new Map<string, unknown[]>();
+    let combos: { keys: string[]; values: unknown[] }[] = [{ keys: [], values: [] }];
+    for (let i = 0; i < perField.length; i++) {
+      const next: { keys: string[]; values: unknown[] }[] = [];
+      for (const combo of combos) {
+        for (const value of perField[i]) next.push({ keys: [...combo.keys, keyOf(value)], values: [...combo.values, value] });
+      }
+      combos = next;
+      const encoded = new Set<string>();
+      for (const combo of combos) {
+        const key = tupleKey(combo.keys);
+        encoded.add(key);
+        if (i === perField.length - 1 && !tuples.has(key)) tuples.set(key, combo.values);
+      }
+      byPrefix.push([...encoded]);
+    }
+    return { byPrefix, tuples };
+  }
+
+  /** The full-length key (and its values) that another record already holds, if unique. */
+  conflict(entries: IndexEntries | null, selfKey: string): unknown[] | undefined {
+    if (!this.unique || !entries) return undefined;
+    const full = this.maps[this.maps.length - 1];
+    for (const key of entries.byPrefix[entries.byPrefix.length - 1]) {
+      const holders = full.get(key);
+      if (!holders) continue;
+      for (const holder of holders) if (holder !== selfKey) return entries.tuples.get(key);
+    }
+    return undefined;
+  }
+
+  add(recordKey: string, entries: IndexEntries | null): void {
+    if (!entries) return;
+    entries.byPrefix.forEach((keys, i) => {
+      const map = this.maps[i];
+      for (const key of keys) {
+        let set = map.get(key);
+        if (!set) map.set(key, (set = new Set()));
+        set.add(recordKey);
+      }
+    });
+  }
+
+  remove(recordKey: string, entries: IndexEntries | null): void {
+    if (!entries) return;
+    entries.byPrefix.forEach((keys, i) => {
+      const map = this.maps[i];
+      for (const key of keys) {
+        const set = map.get(key);
+        if (!set) continue;
+        set.delete(recordKey);
+        if (set.size === 0) map.delete(key);
+      }
+    });
+  }
+
+  /** Record keys whose first `values.length` fields equal `values` (view form). */
+  lookup(values: unknown[]): ReadonlySet<string> | undefined {
+    return this.maps[values.length - 1].get(tupleKey(values.map(keyOf)));
+  }
+
+  clear(): void {
+    for (const map of this.maps) map.clear();
+  }
+}
+
+export const ID_INDEX_SPEC: Doc = Object.freeze({ v: 2, key: { _id: 1 }, name: '_id_' });
+
+/** mongod's default index name: `a_1_b_-1`. */
+export function defaultIndexName(key: Doc): string {
+  return Object.entries(key).map(([k, v]) => `${k}_${String(toView(v))}`).join('_');
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return keyOf(toView(a)) === keyOf(toView(b));
+}
+
+export class Collection {
+  readonly docs = new Map<string, DocRecord>();
+  readonly indexes: Index[] = [];
+  readonly uuid = new UUID();
+  private seq = 0;
+
+  constructor(
+    readonly db: string,
+    readonly name: string,
+    readonly options: Doc = {},
+  ) {}
+
+  get ns(): string {
+    return `${this.db}.${this.name}`;
+  }
+
+  indexSpecs(): Doc[] {
+    return [ID_INDEX_SPEC, ...this.indexes.map((i) => i.spec)];
+  }
+
+  private duplicate(indexName: string, keyPattern: Doc, values: unknown[]): never {
+    const keyValue: Doc = {};
+    Object.keys(keyPattern).forEach((field, i) => {
+      keyValue[field] = values[i] ?? null;
+    });
+    fail(
+      ErrorCode.DuplicateKey,
+      `E11000 duplicate key error collection: ${this.ns} index: ${indexName} dup key: ${formatDocument(keyValue)}`,
+      { keyPattern, keyValue },
+    );
+  }
+
+  private checkId(typed: Doc): void {
+    const id = typed._id;
+    if (Array.isArray(id)) fail(ErrorCode.BadValue, "The '_id' value cannot be of type array");
+    if (id instanceof RegExp || bsonType(id) === 'BSONRegExp') fail(ErrorCode.BadValue, "can't use a regex for _id");
+  }
+
+  /** Puts `_id` first, adding an ObjectId when absent, as mongod stores it. */
+  static withId(typed: Doc): Doc {
+    if (typed._id === undefined) return { _id: new ObjectId(), ...typed };
+    if (Object.keys(typed)[0] === '_id') return typed;
+    const { _id, ...rest } = typed;
+    return { _id, ...rest };
+  }
+
+  /** Inserts a document that already has an `_id`. Throws 11000 without side effects. */
+  insert(typed: Doc): DocRecord {
+    this.checkId(typed);
+    const view = toViewDoc(typed);
+    const key = keyOf(view._id);
+    if (this.docs.has(key)) this.duplicate('_id_', { _id: 1 }, [typed._id]);
+    const entries = this.indexes.map((index) => index.entries(view));
+    this.indexes.forEach((index, i) => {
+      const clash = index.conflict(entries[i], key);
+      if (clash) this.duplicate(index.name, index.keyPattern, clash);
+    });
+    const record: DocRecord = { key, seq: this.seq++, typed, view };
+    this.docs.set(key, record);
+    this.indexes.forEach((index, i) => index.add(key, entries[i]));
+    return record;
+  }
+
+  /** Replaces a stored record with a new version of the same `_id`. Throws 11000 without side effects. */
+  replace(old: DocRecord, typed: Doc): DocRecord {
+    const view = toViewDoc(typed);
+    const entries = this.indexes.map((index) => index.entries(view));
+    this.indexes.forEach((index, i) => {
+      const clash = index.conflict(entries[i], old.key);
+      if (clash) this.duplicate(index.name, index.keyPattern, clash);
+    });
+    const record: DocRecord = { key: old.key, seq: old.seq, typed, view };
+    this.indexes.forEach((index, i) => {
+      index.remove(old.key, index.entries(old.view));
+      index.add(old.key, entries[i]);
+    });
+    this.docs.set(old.key, record);
+    return record;
+  }
+
+  remove(record: DocRecord): void {
+    const current = this.docs.get(record.key);
+    if (!current) return;
+    for (const index of this.indexes) index.remove(current.key, index.entries(current.view));
+    this.docs.delete(record.key);
+  }
+
+  /** Validates a createIndexes spec and adds it; returns false when an identical index exists. */
+  createIndex(spec: Doc): boolean {
+    const key = spec.key;
+    if (!isPlainObject(key) || Object.keys(key).length === 0) {
+      fail(ErrorCode.BadValue, "Index key pattern must be a non-empty object ('key' field)");
+    }
+    for (const [field, direction] of Object.entries(key)) {
+      if (field.includes('$**')) unsupported(`wildcard index '${field}'`);
+      const d = toView(direction) as IndexDirection;
+      const valid = (typeof d === 'number' && d !== 0 && Number.isFinite(d)) || (typeof d === 'string' && SPECIAL_INDEX_TYPES.has(d));
+      if (!valid) fail(67, `Values in index key pattern must be numbers or supported index types; found ${field}: ${String(d)}`);
+    }
+    if (typeof spec.name !== 'string' || !spec.name) fail(ErrorCode.BadValue, "The 'name' field is a required property of an index specification");
+    for (const option of Object.keys(spec)) {
+      if (!KNOWN_INDEX_OPTIONS.has(option)) fail(ErrorCode.BadValue, `The field '${option}' is not valid for an index specification. Specification: ${formatDocument(spec)}`);
+    }
+    const collation = spec.collation as Doc | undefined;
+    if (collation && collation.locale !== 'simple') unsupported('index collation');
+    if (spec.name === '_id_') {
+      if (Object.keys(key).length === 1 && key._id !== undefined) return false;
+      fail(ErrorCode.BadValue, "The index name '_id_' is reserved for the _id index");
+    }
+    const stored: Doc = { v: 2, key, name: spec.name };
+    for (const [option, value] of Object.entries(spec)) {
+      if (option === 'key' || option === 'name' || option === 'v' || option === 'background' || option === 'ns') continue;
+      stored[option] = value;
+    }
+    if (sameValue(key, { _id: 1 })) fail(ErrorCode.IndexOptionsConflict, 'Index already exists with a different name: _id_');
+    const sameName = this.indexes.find((i) => i.name === spec.name);
+    const sameKey = this.indexes.find((i) => sameValue(i.keyPattern, key));
+    const sameOptions = (existing: Index) =>
+      SIGNIFICANT_INDEX_OPTIONS.every((o) => sameValue(existing.spec[o] ?? false, stored[o] ?? false));
+    if (sameName) {
+      if (sameValue(sameName.keyPattern, key) && sameOptions(sameName)) return false;
+      fail(
+        ErrorCode.IndexKeySpecsConflict,
+        sameValue(sameName.keyPattern, key)
+          ? `An equivalent index already exists with the same name but different options. Requested index: ${formatDocument(stored)}, existing index: ${formatDocument(sameName.spec)}`
+          : `An existing index has the same name as the requested index. When index names are not specified, they are auto generated and can cause conflicts. Please refer to our documentation. Requested index: ${formatDocument(stored)}, existing index: ${formatDocument(sameName.spec)}`,
+      );
+    }
+    if (sameKey && sameOptions(sameKey)) {
+      fail(ErrorCode.IndexOptionsConflict, `Index already exists with a different name: ${sameKey.name}`);
+    }
+    const index = new Index(stored);
+    for (const record of this.docs.values()) {
+      const entries = index.entries(record.view);
+      const clash = index.conflict(entries, record.key);
+      if (clash) {
+        index.clear();
+        this.duplicate(index.name, index.keyPattern, clash);
+      }
+      index.add(record.key, entries);
+    }
+    this.indexes.push(index);
+    return true;
+  }
+
+  dropIndex(name: string): void {
+    const at = this.indexes.findIndex((i) => i.name === name);
+    if (at >= 0) this.indexes.splice(at, 1);
+  }
+
+  /** Documents whose TTL index date is older than expireAfterSeconds (mongod's TTL monitor). */
+  expired(now: number): DocRecord[] {
+    const out: DocRecord[] = [];
+    for (const index of this.indexes) {
+      if (index.expireAfterSeconds === undefined || index.fields.length !== 1) continue;
+      const limit = now - index.expireAfterSeconds * 1000;
+      for (const record of this.docs.values()) {
+        const { values } = valuesAtPath(record.view, index.fields[0]);
+        const dates = values.filter((v): v is Date => v instanceof Date);
+        if (dates.length && Math.min(...dates.map((d) => d.getTime())) <= limit) out.push(record);
+      }
+    }
+    return out;
+  }
+}
+
+export class Database {
+  readonly collections = new Map<string, Collection>();
+
+  constructor(readonly name: string) {}
+}
+
+/** Every database of one server. */
+export class Store {
+  readonly databases = new Map<string, Database>();
+
+  database(name: string): Database | undefined {
+    return this.databases.get(name);
+  }
+
+  collection(db: string, name: string): Collection | undefined {
+    return this.databases.get(db)?.collections.get(name);
+  }
+
+  /** Collections are created implicitly by inserts, upserts and createIndexes, as in mongod. */
+  ensureCollection(db: string, name: string, options?: Document): { collection: Collection; created: boolean } {
+    validateCollectionName(db, name);
+    let database = this.databases.get(db);
+    if (!database) this.databases.set(db, (database = new Database(db)));
+    const existing = database.collections.get(name);
+    if (existing) return { collection: existing, created: false };
+    const collection = new Collection(db, name, options);
+    database.collections.set(name, collection);
+    return { collection, created: true };
+  }
+
+  dropCollection(db: string, name: string): Collection | undefined {
+    const database = this.databases.get(db);
+    const collection = database?.collections.get(name);
+    if (!database || !collection) return undefined;
+    database.collections.delete(name);
+    if (database.collections.size === 0) this.databases.delete(db);
+    return collection;
+  }
+
+  dropDatabase(db: string): void {
+    this.databases.delete(db);
+  }
+
+  /** Deletes TTL-expired documents; returns how many went. */
+  sweepExpired(now = Date.now()): number {
+    let removed = 0;
+    for (const database of this.databases.values()) {
+      for (const collection of database.collections.values()) {
+        for (const record of collection.expired(now)) {
+          collection.remove(record);
+          removed++;
+        }
+      }
+    }
+    return removed;
+  }
+}
+
+export function validateDatabaseName(db: unknown): string {
+  if (typeof db !== 'string' || db.length === 0) fail(ErrorCode.InvalidNamespace, `Invalid database name: '${String(db)}'`);
+  if (/[/\\. "$\0]/.test(db) || db.length > 63) fail(ErrorCode.InvalidNamespace, `Invalid database name: '${db}'`);
+  return db;
+}
+
+export function validateCollectionName(db: string, name: unknown): string {
+  if (typeof name !== 'string' || name.length === 0 || name.includes('\0') || name.includes('$')) {
+    fail(ErrorCode.InvalidNamespace, `Invalid namespace specified '${db}.${String(name)}'`);
+  }
+  return name;
+}

@@ -1,0 +1,75 @@
+import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError } from 'graphql';
+import { ArgumentValidationError } from 'type-graphql';
+import type { ValidationError } from 'class-validator';
+import mongoose from 'mongoose';
+import { AppError } from './app-error';
+import { ERROR_TABLE, GRAPHQL_CLIENT_CODES } from './error-table';
+import { currentRequestId } from '../shared/request-scope';
+
+export interface ErrorLogger {
+  error(obj: object, msg: string): void;
+}
+
+/** The first failing property of a class-validator tree, as a dotted path, with its first message. */
+function firstViolation(errors: ValidationError[], prefix = ''): { field: string; message: string } | undefined {
+  for (const error of errors) {
+    const field = prefix ? `${prefix}.${error.property}` : error.property;
+    const message = error.constraints ? Object.values(error.constraints)[0] : undefined;
+    if (message !== undefined) return { field, message };
+    const nested = error.children?.length ? firstViolation(error.children, field) : undefined;
+    if (nested) return nested;
+  }
+  return undefined;
+}
+
+/** Network-level MongoDB failures: the database is down or unreachable, not a bug in the request. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const names = ['MongoServerSelectionError', 'MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoNotConnectedError', 'MongoTopologyClosedError', 'MongooseServerSelectionError'];
+  if (names.includes(error.name)) return true;
+  if (error instanceof mongoose.Error && /buffering timed out|Client must be connected/.test(error.message)) return true;
+  return /Topology is closed|connection .* closed|ECONNREFUSED|ECONNRESET/.test(error.message) && error.name.startsWith('Mongo');
+}
+
+/**
+ * Turns any error raised while executing an operation into what a client may see: AppErrors with
+ * their code and details, validation failures as BAD_USER_INPUT naming the field, database outages as
+ * SERVICE_UNAVAILABLE; anything else is masked, and logged with the request id.
+ */
+export function toClientError(formatted: GraphQLFormattedError, original: unknown, logger: ErrorLogger): GraphQLFormattedError {
+  const base = { message: formatted.message, locations: formatted.locations, path: formatted.path };
+  if (original instanceof AppError) {
+    return { ...base, message: original.message, extensions: { code: original.code, ...original.details } };
+  }
+  if (original instanceof ArgumentValidationError) {
+    const violation = firstViolation(original.extensions.validationErrors as unknown as ValidationError[]);
+    return {
+      ...base,
+      message: violation ? violation.message : 'Invalid input',
+      extensions: { code: 'BAD_USER_INPUT', field: violation?.field },
+    };
+  }
+  if (isDatabaseUnavailable(original)) {
+    logger.error({ requestId: currentRequestId(), err: original }, 'database unavailable');
+    return { ...base, message: 'The database is unavailable, please retry shortly', extensions: { code: 'SERVICE_UNAVAILABLE' } };
+  }
+  const code = formatted.extensions?.code;
+  // Raised before any field ran (parse, validation, variable coercion, credentials): no path.
+  const isRequestError = original === undefined || (original instanceof GraphQLError && original.path === undefined);
+  if (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR' && (GRAPHQL_CLIENT_CODES.has(code) || code in ERROR_TABLE) && isRequestError) {
+    return { ...base, extensions: { code } };
+  }
+  if (original instanceof GraphQLError && original.originalError === undefined && code === undefined && original.path === undefined) {
+    // graphql-js validation or coercion errors raised outside Apollo (the WebSocket path).
+    return { ...base, extensions: { code: 'BAD_USER_INPUT' } };
+  }
+  const requestId = currentRequestId() ?? 'unknown';
+  logger.error({ requestId, err: original }, 'unexpected error while executing an operation');
+  return {
+    message: `Internal error (request ${requestId})`,
+    locations: formatted.locations,
+    path: formatted.path,
+    extensions: { code: 'INTERNAL_SERVER_ERROR', requestId },
+  };
+}

@@ -1,0 +1,114 @@
+import 'reflect-metadata';
+import type { AddressInfo } from 'node:net';
+import { type Config, ConfigError, loadConfig } from './config';
+import { createContainer, type Container } from './container';
+import { connectDatabase, type Database, type DatabaseOptions } from './db/database';
+import { buildAppSchema } from './schema';
+import { createServer, type AppServer } from './server';
+import { createInProcessPubSub, type EventPubSub } from './shared/events';
+import { createLogger, type Logger } from './shared/logger';
+import { type Clock, systemClock } from './shared/time';
+
+export interface StartOptions extends DatabaseOptions {
+  clock?: Clock;
+  logger?: Logger;
+  pubSub?: EventPubSub;
+}
+
+export interface RunningApp {
+  url: string;
+  port: number;
+  config: Readonly<Config>;
+  container: Container;
+  database: Database;
+  server: AppServer;
+  logger: Logger;
+  stop(): Promise<void>;
+}
+
+/** config → database → container → server → listen. Used by `npm start`, the tests and the benchmarks. */
+export async function startApp(config: Readonly<Config>, options: StartOptions = {}): Promise<RunningApp> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  if (config.openMode) {
+    logger.warn(
+      `OPEN DEVELOPMENT MODE: neither JWT_SECRET nor API_KEYS is set, so every caller is an admin of account "${config.defaultAccountId}". Never run like this in production (NODE_ENV=production refuses to start).`,
+    );
+  }
+  const database = await connectDatabase(config, logger, options);
+  const pubSub = options.pubSub ?? createInProcessPubSub();
+  const container = createContainer({
+    config,
+    connection: database.connection,
+    pubSub,
+    clock: options.clock ?? systemClock,
+  });
+  await container.init().catch((error: unknown) => logger.error({ err: error }, 'could not create indexes yet; will serve 503 while the database is down'));
+  const schema = await buildAppSchema(pubSub);
+  const server = await createServer({ config, container, database, schema, logger });
+  await new Promise<void>((resolve, reject) => {
+    server.httpServer.once('error', reject);
+    server.httpServer.listen(config.port, config.host, () => resolve());
+  });
+  const { port } = server.httpServer.address() as AddressInfo;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  const url = `http://${host}:${port}`;
+  logger.info({ url: `${url}/graphql` }, 'ticket-gateway ready: GraphQL and Sandbox at /graphql, legacy API at /api/v1');
+  return {
+    url,
+    port,
+    config,
+    container,
+    database,
+    server,
+    logger,
+    async stop() {
+      await server.stop();
+      await database.close();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  let config: Readonly<Config>;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const app = await startApp(config);
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    app.server.markDraining();
+    const timer = setTimeout(() => {
+      app.logger.error('shutdown timed out; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    timer.unref();
+    app.stop().then(
+      () => {
+        app.logger.info('stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        app.logger.error({ err: error }, 'error during shutdown');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,146 @@
+import { Router, type Request, type Response } from 'express';
+import { type ApolloServer, HeaderMap } from '@apollo/server';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import type { Config } from '../config';
+import type { AppContext } from '../context';
+import type { Credentials } from '../auth/auth.service';
+import { AppError, BadUserInputError, ForbiddenError, UnauthenticatedError } from '../errors';
+import type { Logger } from '../shared/logger';
+import { currentRequestId, newRequestId } from '../shared/request-scope';
+import { printable, readBodyParams, urlEncodedParams } from './body';
+import { failureOfAppError, failureOfGraphQLError, internalError, LegacyFailure, sendFailure, sendJson } from './envelope';
+import { buildOpenApi } from './openapi';
+import { readParams, type ParamSource } from './params';
+import { type AnyRoute, type LegacyEnv, operationNameOf } from './route';
+import { LEGACY_ROUTES } from './routes';
+
+/** What the legacy shim gets from the server: Apollo to run operations on, and the shared context factory. */
+export interface LegacyDeps {
+  apollo: ApolloServer<AppContext>;
+  config: Readonly<Config>;
+  logger: Logger;
+  /** Resolves credentials into the one AppContext (throws an AppError UNAUTHENTICATED for bad ones). */
+  contextFor(req: Request, credentials: Credentials): Promise<AppContext>;
+}
+
+const ALLOWED_METHODS = 'GET, POST';
+
+function header(req: Request, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The path segments after /api/v1, percent-decoded; a trailing slash and empty segments are ignored. */
+function segmentsOf(req: Request): { name: string; rest: Array<string | undefined> } {
+  const parts = req.path.split('/').slice(1);
+  while (parts.length > 1 && parts[parts.length - 1] === '') parts.pop();
+  const decode = (part: string) => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      throw new BadUserInputError('path', `The path segment "${printable(part)}" is not valid percent-encoding`);
+    }
+  };
+  return { name: decode(parts[0] ?? ''), rest: parts.slice(1).map((part) => (part === '' ? undefined : decode(part))) };
+}
+
+function searchOf(req: Request): string {
+  const at = req.originalUrl.indexOf('?');
+  return at === -1 ? '' : req.originalUrl.slice(at + 1);
+}
+
+/**
+ * The legacy Tickets API (/api/v1): a table of rows, each executed as a named GraphQL operation through
+ * Apollo in-process with the one shared context, so every rule, limit and error is the GraphQL one.
+ * Every answer is the legacy JSON envelope with HTTP status = errorCode. Mounted before any body parser:
+ * bodies are read here (urlencoded, JSON, multipart fields; 1 MiB).
+ */
+export function createLegacyRouter(deps: LegacyDeps): Router {
+  const routes = new Map(LEGACY_ROUTES.map((route) => [route.name, route]));
+  const operationNames = new Map(LEGACY_ROUTES.map((route) => [route, operationNameOf(route.operation)]));
+  const openApi = JSON.stringify(buildOpenApi(LEGACY_ROUTES, deps.config));
+  const env: LegacyEnv = { timeZone: deps.config.legacyTimezone };
+
+  /** Runs one page of a row's operation; a GraphQL error becomes the legacy failure. */
+  async function execute(route: AnyRoute, variables: Record<string, unknown>, contextValue: AppContext, req: Request, requestId: string): Promise<unknown> {
+    const headers = new HeaderMap();
+    for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers.set(name, value);
+    const response = await deps.apollo.executeOperation(
+      {
+        query: route.operation as TypedDocumentNode<Record<string, unknown>, Record<string, unknown>>,
+        operationName: operationNames.get(route),
+        variables,
+        // Plugins see the caller's headers; the operation itself always travels as a POST.
+        http: { method: 'POST', headers, search: '', body: undefined },
+      },
+      { contextValue },
+    );
+    if (response.body.kind !== 'single') throw new Error('legacy operations never stream');
+    const { data, errors } = response.body.singleResult;
+    if (errors?.length) throw failureOfGraphQLError(errors[0], route.names, requestId);
+    if (!data) throw new Error(`operation ${operationNames.get(route)} answered neither data nor errors`);
+    return data;
+  }
+
+  async function handle(req: Request, res: Response, requestId: string): Promise<void> {
+    const { name, rest } = segmentsOf(req);
+    if (name === 'openapi.json' && rest.length === 0) {
+      if (req.method !== 'GET') throw new LegacyFailure(405, `Method ${req.method} is not allowed: use GET`, { Allow: 'GET' });
+      res.status(200).setHeader('Content-Type', 'application/json; charset=utf-8');
+      res.end(openApi);
+      return;
+    }
+    const route = routes.get(name);
+    if (!route || rest.length > route.pathParams.length) {
+      throw new LegacyFailure(404, `No endpoint at /api/v1/${printable(req.path.slice(1))}: the endpoints are listed at /api/v1/openapi.json`);
+    }
+    if (req.method !== 'GET' && req.method !== 'POST') {
+      throw new LegacyFailure(405, `Method ${printable(req.method)} is not allowed: use GET or POST`, { Allow: ALLOWED_METHODS });
+    }
+
+    const search = searchOf(req);
+    const apiKey = header(req, 'x-api-key') ?? new URLSearchParams(search).get('api_key') ?? undefined;
+    const contextValue = await deps.contextFor(req, { authorization: header(req, 'authorization'), apiKey });
+    if (!contextValue.viewer) throw new UnauthenticatedError('Authentication required: send X-API-Key, Authorization: Bearer <key or admin token>, or ?api_key=');
+    if (contextValue.viewer.role !== 'admin') throw new ForbiddenError('The legacy API is an admin/service channel: a user token may not call it');
+
+    // `api_key` is a credential, not a parameter.
+    const query = urlEncodedParams(search, 'query', 'api_key');
+    const body = await readBodyParams(req);
+    const path: ParamSource = new Map(route.pathParams.flatMap((param, i) => (rest[i] === undefined ? [] : [[param, rest[i]!] as const])));
+    const values = readParams(route.params, [path, body, query]);
+
+    let variables = route.variables(values, env);
+    const pages: unknown[] = [];
+    for (;;) {
+      const page = await execute(route, variables, contextValue, req, requestId);
+      pages.push(page);
+      const next = route.nextPage?.(page, variables, pages, values);
+      if (next === undefined) break;
+      variables = next;
+    }
+    sendJson(res, 200, route.project(pages, values, env));
+  }
+
+  const router = Router();
+  router.use(async (req: Request, res: Response) => {
+    const requestId = String(res.locals.requestId ?? currentRequestId() ?? newRequestId());
+    try {
+      await handle(req, res, requestId);
+    } catch (error) {
+      let failure: LegacyFailure;
+      if (error instanceof LegacyFailure) failure = error;
+      else if (error instanceof AppError && failureOfAppError(error, requestId).errorCode !== 500) failure = failureOfAppError(error, requestId);
+      else {
+        deps.logger.error({ requestId, err: error, path: req.path }, 'legacy request failed');
+        failure = internalError(requestId);
+      }
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      sendFailure(res, failure);
+    }
+  });
+  return router;
+}

@@ -1,0 +1,26 @@
+import { Schema, type InferSchemaType, type Connection, type Types } from 'mongoose';
+
+const messageSchema = new Schema(
+  {
+    accountId: { type: String, required: true },
+    ticketId: { type: Number, required: true },
+    /** 1, 2, 3... per ticket, in the order written (the conversation order and the cursor). */
+    seq: { type: Number, required: true },
+    sender: { type: String, required: true, enum: ['admin', 'user'] },
+    senderName: { type: String, required: true },
+    body: { type: String, required: true },
+    showToUser: { type: Boolean, required: true },
+    createdAt: { type: Date, required: true },
+  },
+  { versionKey: false, collection: 'messages', strict: 'throw' },
+);
+
+messageSchema.index({ ticketId: 1, seq: 1 }, { unique: true });
+messageSchema.index({ accountId: 1, ticketId: 1, seq: 1 });
+
+export type MessageDoc = InferSchemaType<typeof messageSchema> & { _id: Types.ObjectId };
+
+export function messageModels(connection: Connection) {
+  return { Message: connection.model('Message', messageSchema) };
+}
+export type MessageModels = ReturnType<typeof messageModels>;

@@ -1,0 +1,409 @@
+import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+export type Maybe<T> = T | null;
+export type InputMaybe<T> = Maybe<T>;
+export type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
+export type MakeOptional<T, K extends keyof T> = Omit<T, K> & { [SubKey in K]?: Maybe<T[SubKey]> };
+export type MakeMaybe<T, K extends keyof T> = Omit<T, K> & { [SubKey in K]: Maybe<T[SubKey]> };
+export type MakeEmpty<T extends { [key: string]: unknown }, K extends keyof T> = { [_ in K]?: never };
+export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+/** All built-in and custom scalars, mapped to their actual values */
+export type Scalars = {
+  ID: { input: string; output: string; }
+  String: { input: string; output: string; }
+  Boolean: { input: boolean; output: boolean; }
+  Int: { input: number; output: number; }
+  Float: { input: number; output: number; }
+  /** A date-time string at UTC, such as 2007-12-03T10:15:30Z, compliant with the `date-time` format outlined in section 5.6 of the RFC 3339 profile of the ISO 8601 standard for representation of dates and times using the Gregorian calendar. */
+  DateTime: { input: string; output: string; }
+};
+
+/** One entry of a ticket's conversation. */
+export type Message = {
+  __typename?: 'Message';
+  /** The message text. */
+  body: Scalars['String']['output'];
+  /** When the message was written. */
+  createdAt: Scalars['DateTime']['output'];
+  /** The message id. */
+  id: Scalars['ID']['output'];
+  /** Whether an admin or the user wrote it. */
+  sender: SenderRole;
+  /** The display name of the sender (an admin's username, or the user id). */
+  senderName: Scalars['String']['output'];
+  /** False for an internal note that the ticket's user never sees. */
+  showToUser: Scalars['Boolean']['output'];
+  /** The ticket this message belongs to. */
+  ticketId: Scalars['ID']['output'];
+};
+
+/** A page of a conversation, in the order written. */
+export type MessageConnection = {
+  __typename?: 'MessageConnection';
+  /** The messages of this page. */
+  edges: Array<MessageEdge>;
+  /** How to fetch the next page. */
+  pageInfo: PageInfo;
+  /** How many messages of this conversation the viewer may see. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** A message in a page of a conversation. */
+export type MessageEdge = {
+  __typename?: 'MessageEdge';
+  /** Opaque cursor of this message, for `after`. */
+  cursor: Scalars['String']['output'];
+  /** The message. */
+  node: Message;
+};
+
+export type Mutation = {
+  __typename?: 'Mutation';
+  /** Assign a ticket to an admin (admins only). UNASSIGNED becomes OPEN; a closed ticket is a CONFLICT. */
+  assignTicket: Ticket;
+  /** Close a ticket, optionally with its resolution. Closing a closed ticket changes nothing. */
+  closeTicket: Ticket;
+  /** Raise a ticket; `comments` becomes the first message. A user raises for itself. */
+  raiseTicket: Ticket;
+  /** Rate a closed ticket from 1 to 5; rating again replaces the earlier rating. */
+  rateTicket: Rating;
+  /** Reopen a closed ticket; the reason is appended as a user message and `due` restarts. */
+  reopenTicket: Ticket;
+  /** Add a message to an open ticket's conversation; a closed ticket is a CONFLICT. */
+  sendMessage: Message;
+  /** Put a ticket on hold or take it off hold (admins only). */
+  setTicketOnHold: Ticket;
+};
+
+
+export type MutationAssignTicketArgs = {
+  admin: Scalars['String']['input'];
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationCloseTicketArgs = {
+  id: Scalars['ID']['input'];
+  resolution?: InputMaybe<ResolutionInput>;
+};
+
+
+export type MutationRaiseTicketArgs = {
+  input: RaiseTicketInput;
+};
+
+
+export type MutationRateTicketArgs = {
+  input: RateTicketInput;
+};
+
+
+export type MutationReopenTicketArgs = {
+  input: ReopenTicketInput;
+};
+
+
+export type MutationSendMessageArgs = {
+  input: SendMessageInput;
+};
+
+
+export type MutationSetTicketOnHoldArgs = {
+  id: Scalars['ID']['input'];
+  onHold: Scalars['Boolean']['input'];
+};
+
+/** Where a page of a connection ends, for fetching the next one. */
+export type PageInfo = {
+  __typename?: 'PageInfo';
+  /** Pass as `after` to get the next page; null on an empty page. */
+  endCursor?: Maybe<Scalars['String']['output']>;
+  /** True when more items follow this page. */
+  hasNextPage: Scalars['Boolean']['output'];
+};
+
+export type Query = {
+  __typename?: 'Query';
+  /** One ticket; null when it does not exist or the viewer may not see it. */
+  ticket?: Maybe<Ticket>;
+  /** The tickets the viewer may see, in ascending id order, a page at a time. */
+  tickets: TicketConnection;
+};
+
+
+export type QueryTicketArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryTicketsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<TicketFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** A new ticket and its first message. */
+export type RaiseTicketInput = {
+  /** Create the ticket already CLOSED (a resolution is then required). */
+  closeImmediately?: InputMaybe<Scalars['Boolean']['input']>;
+  /** The issue, stored as the first message of the conversation. */
+  comments: Scalars['String']['input'];
+  /** The priority; MEDIUM when omitted. */
+  priority?: InputMaybe<TicketPriority>;
+  /** Required when closeImmediately is true. */
+  resolution?: InputMaybe<ResolutionInput>;
+  /** The ticket subject. */
+  subject: Scalars['String']['input'];
+  /** The ticket type, e.g. "Payment". */
+  type: Scalars['String']['input'];
+  /** The user the ticket is for. Required for an admin; a user may omit it (itself). */
+  userId?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** A rating for a closed ticket. */
+export type RateTicketInput = {
+  /** The closed ticket to rate. */
+  ticketId: Scalars['ID']['input'];
+  /** Must be the ticket's user when given; a user viewer may omit it. */
+  userId?: InputMaybe<Scalars['Int']['input']>;
+  /** From 1 (poor) to 5 (excellent). */
+  value: Scalars['Int']['input'];
+};
+
+/** The user's rating of a closed ticket; rating again replaces it. */
+export type Rating = {
+  __typename?: 'Rating';
+  /** When the rating was given (or last replaced). */
+  createdAt: Scalars['DateTime']['output'];
+  /** The rated ticket. */
+  ticketId: Scalars['ID']['output'];
+  /** The user who rated. */
+  userId: Scalars['Int']['output'];
+  /** From 1 (poor) to 5 (excellent). */
+  value: Scalars['Int']['output'];
+};
+
+/** Reopen a closed ticket with a reason. */
+export type ReopenTicketInput = {
+  /** Why the ticket is reopened; appended to the conversation as a user message. */
+  comments: Scalars['String']['input'];
+  /** The ticket to reopen. */
+  ticketId: Scalars['ID']['input'];
+  /** Must be the ticket's user when given; a user viewer may omit it. */
+  userId?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** How a ticket was resolved, given when it is closed. */
+export type Resolution = {
+  __typename?: 'Resolution';
+  /** A short summary of the resolution. */
+  subject: Scalars['String']['output'];
+  /** The kind of resolution, e.g. "Refund". */
+  type: Scalars['String']['output'];
+};
+
+/** How a ticket was resolved. */
+export type ResolutionInput = {
+  /** A short summary of the resolution. */
+  subject: Scalars['String']['input'];
+  /** The kind of resolution, e.g. "Refund". */
+  type: Scalars['String']['input'];
+};
+
+/** A message to add to a ticket's conversation. */
+export type SendMessageInput = {
+  /** The message text. */
+  body: Scalars['String']['input'];
+  /** Who writes: ADMIN by default for an admin; always USER for a user. */
+  sender?: InputMaybe<SenderRole>;
+  /** Display name; defaults to the admin's username or the user id. */
+  senderName?: InputMaybe<Scalars['String']['input']>;
+  /** False makes an internal note the user never sees (ignored for USER messages). */
+  showToUser?: InputMaybe<Scalars['Boolean']['input']>;
+  /** The ticket to write on. */
+  ticketId: Scalars['ID']['input'];
+};
+
+/** Who wrote a message: support staff or the ticket's user. */
+export type SenderRole =
+  | 'ADMIN'
+  | 'USER';
+
+export type Subscription = {
+  __typename?: 'Subscription';
+  /** New messages of one ticket, as they are written; a user gets only messages shown to users, of its own tickets. */
+  messageAdded: Message;
+  /** Changes to one ticket, or with no id to every ticket the viewer may see. */
+  ticketUpdated: Ticket;
+};
+
+
+export type SubscriptionMessageAddedArgs = {
+  ticketId: Scalars['ID']['input'];
+};
+
+
+export type SubscriptionTicketUpdatedArgs = {
+  id?: InputMaybe<Scalars['ID']['input']>;
+};
+
+/** A support request and its state. Its conversation and rating are fields of their own. */
+export type Ticket = {
+  __typename?: 'Ticket';
+  /** The account (tenant) that owns the ticket. */
+  accountId: Scalars['String']['output'];
+  /** The username of the assigned admin; null when unassigned. */
+  assignedTo?: Maybe<Scalars['String']['output']>;
+  /** When the ticket was closed; null unless CLOSED. */
+  closedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** When the ticket was raised. */
+  createdAt: Scalars['DateTime']['output'];
+  /** When the SLA runs out: creation (or reopen) time plus the priority's SLA hours. */
+  due: Scalars['DateTime']['output'];
+  /** The support group handling this type (the type itself unless TYPE_GROUPS maps it). */
+  groupName: Scalars['String']['output'];
+  /** The sequential ticket id, as a string: "91". */
+  id: Scalars['ID']['output'];
+  /** The conversation in the order written; a user sees only messages shown to users. */
+  messages: MessageConnection;
+  /** True when the ticket is unresolved and `due` has passed. */
+  overdue: Scalars['Boolean']['output'];
+  /** The priority; it sets the SLA. */
+  priority: TicketPriority;
+  /** The user's rating, once the closed ticket has been rated. */
+  rating?: Maybe<Rating>;
+  /** How the ticket was resolved, if a resolution was given. */
+  resolution?: Maybe<Resolution>;
+  /** The stored state. */
+  status: TicketStatus;
+  /** The ticket subject. */
+  subject: Scalars['String']['output'];
+  /** The ticket type, e.g. "Payment". */
+  type: Scalars['String']['output'];
+  /** When the ticket last changed. */
+  updatedAt: Scalars['DateTime']['output'];
+  /** The id of the user who raised the ticket. */
+  userId: Scalars['Int']['output'];
+};
+
+
+/** A support request and its state. Its conversation and rating are fields of their own. */
+export type TicketMessagesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** A page of tickets in ascending id order. */
+export type TicketConnection = {
+  __typename?: 'TicketConnection';
+  /** The tickets of this page. */
+  edges: Array<TicketEdge>;
+  /** How to fetch the next page. */
+  pageInfo: PageInfo;
+  /** How many tickets match the filter, across all pages. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** A ticket in a page of tickets. */
+export type TicketEdge = {
+  __typename?: 'TicketEdge';
+  /** Opaque cursor of this ticket, for `after`. */
+  cursor: Scalars['String']['output'];
+  /** The ticket. */
+  node: Ticket;
+};
+
+/** Narrows a ticket list; every condition given must hold. */
+export type TicketFilter = {
+  /** Only tickets assigned to this admin username. */
+  assignedTo?: InputMaybe<Scalars['String']['input']>;
+  /** Only tickets created at or after this instant. */
+  createdFrom?: InputMaybe<Scalars['DateTime']['input']>;
+  /** Only tickets created at or before this instant. */
+  createdTo?: InputMaybe<Scalars['DateTime']['input']>;
+  /** Only tickets of this priority. */
+  priority?: InputMaybe<TicketPriority>;
+  /** Only tickets of this type. */
+  type?: InputMaybe<Scalars['String']['input']>;
+  /** Only this user's tickets. A user viewer may only give its own id. */
+  userId?: InputMaybe<Scalars['Int']['input']>;
+  /** A view such as UNRESOLVED or OVERDUE. */
+  view?: InputMaybe<TicketView>;
+};
+
+/** How urgent a ticket is; it sets the SLA hours from which `due` is computed. */
+export type TicketPriority =
+  | 'HIGH'
+  | 'LOW'
+  | 'MEDIUM'
+  | 'URGENT';
+
+/** The stored state of a ticket. */
+export type TicketStatus =
+  /** Resolved; may be rated or reopened. */
+  | 'CLOSED'
+  /** Paused by an admin. */
+  | 'ON_HOLD'
+  /** Assigned to an admin and being worked on. */
+  | 'OPEN'
+  /** New; nobody is assigned yet. */
+  | 'UNASSIGNED';
+
+/** A saved filter evaluated at request time. */
+export type TicketView =
+  /** Status CLOSED. */
+  | 'CLOSED'
+  /** Unresolved, and `due` falls on the current calendar day in LEGACY_TIMEZONE. */
+  | 'DUE_TODAY'
+  /** Status ON_HOLD. */
+  | 'ON_HOLD'
+  /** Status OPEN. */
+  | 'OPEN'
+  /** Unresolved, and `due` is in the past. */
+  | 'OVERDUE'
+  /** Status UNASSIGNED. */
+  | 'UNASSIGNED'
+  /** Every ticket that is not closed. */
+  | 'UNRESOLVED';
+
+export type TicketPageWithConversationsQueryVariables = Exact<{
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+
+export type TicketPageWithConversationsQuery = { __typename?: 'Query', tickets: { __typename?: 'TicketConnection', edges: Array<{ __typename?: 'TicketEdge', node: { __typename?: 'Ticket', id: string, rating?: { __typename?: 'Rating', value: number } | null, messages: { __typename?: 'MessageConnection', totalCount: number, edges: Array<{ __typename?: 'MessageEdge', node: { __typename?: 'Message', body: string } }> } } }> } };
+
+export type RaiseTicketMutationVariables = Exact<{
+  input: RaiseTicketInput;
+}>;
+
+
+export type RaiseTicketMutation = { __typename?: 'Mutation', raiseTicket: { __typename?: 'Ticket', id: string, status: TicketStatus } };
+
+export type CloseTicketMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type CloseTicketMutation = { __typename?: 'Mutation', closeTicket: { __typename?: 'Ticket', id: string, status: TicketStatus } };
+
+export type RateTicketMutationVariables = Exact<{
+  input: RateTicketInput;
+}>;
+
+
+export type RateTicketMutation = { __typename?: 'Mutation', rateTicket: { __typename?: 'Rating', value: number } };
+
+export type SendMessageMutationVariables = Exact<{
+  input: SendMessageInput;
+}>;
+
+
+export type SendMessageMutation = { __typename?: 'Mutation', sendMessage: { __typename?: 'Message', id: string, body: string } };
+
+
+export const TicketPageWithConversationsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"TicketPageWithConversations"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"tickets"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"rating"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"value"}}]}},{"kind":"Field","name":{"kind":"Name","value":"messages"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"1"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"body"}}]}}]}}]}}]}}]}}]}}]}}]} as unknown as DocumentNode<TicketPageWithConversationsQuery, TicketPageWithConversationsQueryVariables>;
+export const RaiseTicketDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"RaiseTicket"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"RaiseTicketInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"raiseTicket"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"status"}}]}}]}}]} as unknown as DocumentNode<RaiseTicketMutation, RaiseTicketMutationVariables>;
+export const CloseTicketDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"CloseTicket"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"closeTicket"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"status"}}]}}]}}]} as unknown as DocumentNode<CloseTicketMutation, CloseTicketMutationVariables>;
+export const RateTicketDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"RateTicket"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"RateTicketInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"rateTicket"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"value"}}]}}]}}]} as unknown as DocumentNode<RateTicketMutation, RateTicketMutationVariables>;
+export const SendMessageDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"SendMessage"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"SendMessageInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"sendMessage"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"body"}}]}}]}}]} as unknown as DocumentNode<SendMessageMutation, SendMessageMutationVariables>;

@@ -1,0 +1,54 @@
+import { startTestApp, type TestApp } from './helpers/app';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(async () => {
+  await t.stop();
+});
+
+describe('HTTP surface', () => {
+  it('answers /healthz and /readyz while the database answers', async () => {
+    const health = await fetch(`${t.url}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok' });
+    expect((await fetch(`${t.url}/readyz`)).status).toBe(200);
+  });
+
+  it('serves Apollo Sandbox on GET /graphql for a browser', async () => {
+    const page = await fetch(`${t.url}/graphql`, { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(await page.text()).toMatch(/sandbox/i);
+  });
+
+  it('keeps CSRF prevention on: a simple GET query without a preflight header is refused', async () => {
+    const response = await fetch(`${t.url}/graphql?query=${encodeURIComponent('{ __typename }')}`);
+    expect(response.status).toBe(400);
+    expect(await response.text()).toMatch(/CSRF|preflight/i);
+  });
+
+  it('sets a request id and security headers, without x-powered-by', async () => {
+    const response = await fetch(`${t.url}/healthz`, { headers: { 'x-request-id': 'abc-123' } });
+    expect(response.headers.get('x-request-id')).toBe('abc-123');
+    expect(response.headers.get('x-powered-by')).toBeNull();
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+
+  it('answers malformed JSON and unknown paths with clear JSON errors', async () => {
+    const bad = await fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' });
+    expect(bad.status).toBe(400);
+    const text = await bad.text();
+    expect(text).not.toMatch(/at .*\.js:\d+/);
+    const missing = await fetch(`${t.url}/nowhere`);
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as any).errors[0].extensions.code).toBe('NOT_FOUND');
+  });
+
+  it('refuses batches of more than 10 operations', async () => {
+    const batch = Array.from({ length: 11 }, () => ({ query: '{ __typename }' }));
+    const response = await fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(batch) });
+    expect(response.status).toBe(400);
+  });
+});

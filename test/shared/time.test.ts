@@ -1,0 +1,26 @@
+import { dayBounds, formatWallTime, instantOf, wallTimeIn } from '../../src/shared/time';
+
+describe('time zones', () => {
+  it('formats instants as legacy wall time in a zone', () => {
+    const instant = new Date('2016-11-21T17:01:51.000Z');
+    expect(formatWallTime(instant, 'UTC')).toBe('2016-11-21 17:01:51');
+    expect(formatWallTime(instant, 'Asia/Kolkata')).toBe('2016-11-21 22:31:51');
+    expect(formatWallTime(instant, 'America/New_York')).toBe('2016-11-21 12:01:51');
+  });
+
+  it('finds the instant of a wall time, across DST changes', () => {
+    expect(instantOf({ year: 2016, month: 11, day: 21, hour: 22, minute: 31, second: 51 }, 'Asia/Kolkata').toISOString()).toBe('2016-11-21T17:01:51.000Z');
+    expect(instantOf({ year: 2026, month: 7, day: 1, hour: 12, minute: 0, second: 0 }, 'Europe/Paris').toISOString()).toBe('2026-07-01T10:00:00.000Z');
+    expect(instantOf({ year: 2026, month: 1, day: 1, hour: 12, minute: 0, second: 0 }, 'Europe/Paris').toISOString()).toBe('2026-01-01T11:00:00.000Z');
+    const w = wallTimeIn(new Date('2026-03-29T01:30:00Z'), 'Europe/Paris');
+    expect(w).toEqual({ year: 2026, month: 3, day: 29, hour: 3, minute: 30, second: 0 });
+  });
+
+  it('gives the calendar day of a zone, 23 hours long on a spring-forward day', () => {
+    const { start, end } = dayBounds(new Date('2026-03-29T12:00:00Z'), 'Europe/Paris');
+    expect(start.toISOString()).toBe('2026-03-28T23:00:00.000Z');
+    expect(end.toISOString()).toBe('2026-03-29T22:00:00.000Z');
+    const utc = dayBounds(new Date('2031-05-10T23:59:59Z'), 'UTC');
+    expect([utc.start.toISOString(), utc.end.toISOString()]).toEqual(['2031-05-10T00:00:00.000Z', '2031-05-11T00:00:00.000Z']);
+  });
+});
