@@ -9,6 +9,8 @@ import { ratingModels } from './ratings/rating.model';
 import { TicketService } from './tickets/ticket.service';
 import { MessageService } from './messages/message.service';
 import { RatingService } from './ratings/rating.service';
+import { idempotencyModels } from './idempotency/idempotency.model';
+import { IdempotencyService } from './idempotency/idempotency.service';
 
 export interface ContainerDeps {
   config: Readonly<Config>;
@@ -19,7 +21,12 @@ export interface ContainerDeps {
 
 /** The composition root: every service is built once, here, by hand. */
 export function createContainer({ config, connection, pubSub, clock }: ContainerDeps) {
-  const models = { ...ticketModels(connection), ...messageModels(connection), ...ratingModels(connection) };
+  const models = {
+    ...ticketModels(connection),
+    ...messageModels(connection),
+    ...ratingModels(connection),
+    ...idempotencyModels(connection, config.idempotencyTtlHours),
+  };
   const events = new EventBus(pubSub);
   const messages = new MessageService(models, clock, events);
   const tickets = new TicketService(models, messages, config, clock, events);
@@ -31,6 +38,7 @@ export function createContainer({ config, connection, pubSub, clock }: Container
     pubSub,
     models,
     auth: new AuthService(config),
+    idempotency: new IdempotencyService(models, clock, config.idempotencyTtlHours * 3_600_000),
     services: { tickets, messages, ratings },
     /** Creates indexes and the id counter; safe to run on every start and on several instances at once. */
     async init(): Promise<void> {

@@ -16,12 +16,20 @@ export interface AppContext {
   services: Container['services'];
   loaders: Loaders;
   clock: Clock;
+  /** The request's `Idempotency-Key`, if any (HTTP and the legacy shim). */
+  idempotencyKey?: string;
 }
 
-export function createContext(viewer: Viewer | null, container: Pick<Container, 'services' | 'clock'>, requestId: string = newRequestId()): AppContext {
+export function createContext(
+  viewer: Viewer | null,
+  container: Pick<Container, 'services' | 'clock'>,
+  requestId: string = newRequestId(),
+  idempotencyKey?: string,
+): AppContext {
   return {
     viewer,
     requestId,
+    idempotencyKey,
     services: container.services,
     loaders: createLoaders(viewer, container.services),
     clock: container.clock,

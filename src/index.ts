@@ -6,6 +6,7 @@ import { connectDatabase, type Database, type DatabaseOptions } from './db/datab
 import { buildAppSchema } from './schema';
 import { createServer, type AppServer } from './server';
 import { createInProcessPubSub, type EventPubSub } from './shared/events';
+import { createRedisPubSub } from './shared/redis-pubsub';
 import { createLogger, type Logger } from './shared/logger';
 import { type Clock, systemClock } from './shared/time';
 
@@ -35,14 +36,22 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
     );
   }
   const database = await connectDatabase(config, logger, options);
-  const pubSub = options.pubSub ?? createInProcessPubSub();
+  // With REDIS_URL, live events cross gateway instances through Redis (docs/deployment.md).
+  const redis =
+    options.pubSub === undefined && config.redisUrl !== undefined
+      ? createRedisPubSub({ url: config.redisUrl, channelPrefix: `${config.mongodbDatabase}:`, logger })
+      : undefined;
+  const pubSub = options.pubSub ?? redis?.pubSub ?? createInProcessPubSub();
   const container = createContainer({
     config,
     connection: database.connection,
     pubSub,
     clock: options.clock ?? systemClock,
   });
-  await container.init().catch((error: unknown) => logger.error({ err: error }, 'could not create indexes yet; will serve 503 while the database is down'));
+  // Indexes and the id counter are set up as soon as the database answers (now, or once it comes up).
+  const initialised = database.connected.then(() => container.init());
+  initialised.catch((error: unknown) => logger.error({ err: error }, 'could not create indexes and the id counter'));
+  await Promise.race([initialised.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, config.mongoServerSelectionTimeoutMs).unref())]);
   const schema = await buildAppSchema(pubSub);
   const server = await createServer({ config, container, database, schema, logger });
   await new Promise<void>((resolve, reject) => {
@@ -63,6 +72,7 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
     logger,
     async stop() {
       await server.stop();
+      await redis?.close();
       await database.close();
     },
   };

@@ -9,8 +9,8 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
+import type Redis from 'ioredis';
 import { WebSocketServer } from 'ws';
-import { useServer } from 'graphql-ws/use/ws';
 import type { Config } from './config';
 import type { Container } from './container';
 import type { Database } from './db/database';
@@ -20,6 +20,11 @@ import type { Credentials } from './auth/auth.service';
 import type { Viewer } from './auth/viewer';
 import type { Logger } from './shared/logger';
 import { newRequestId, runWithRequestId } from './shared/request-scope';
+import { checkQueryLimits } from './limits/query-limits';
+import { createRateLimiter } from './limits/rate-limit';
+import { idempotencyPlugin } from './idempotency/idempotency.plugin';
+import { parseIdempotencyKey } from './idempotency/idempotency.service';
+import { attachGraphQLWebSocket } from './websocket';
 import { createLegacyRouter } from './legacy';
 
 export interface ServerDeps {
@@ -28,6 +33,8 @@ export interface ServerDeps {
   database: Pick<Database, 'isUp'>;
   schema: GraphQLSchema;
   logger: Logger;
+  /** Shares rate-limit counters between instances. */
+  redis?: Redis;
 }
 
 export interface AppServer {
@@ -36,7 +43,7 @@ export interface AppServer {
   apollo: ApolloServer<AppContext>;
   /** Flips /readyz to 503 (the first step of a graceful shutdown). */
   markDraining(): void;
-  /** Stops accepting work, lets in-flight requests finish, closes WebSockets with 1001. */
+  /** Stops accepting connections, lets in-flight requests finish, closes WebSockets with 1001. */
   stop(): Promise<void>;
 }
 
@@ -45,27 +52,46 @@ function header(req: Request, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** Credentials an HTTP request carries (the legacy shim adds `?api_key=`). */
-export function httpCredentials(req: Request): Credentials {
-  return { authorization: header(req, 'authorization'), apiKey: header(req, 'x-api-key') };
+/** Credentials an HTTP request carries; the legacy API also accepts `?api_key=`. */
+function httpCredentials(req: Request): Credentials {
+  const credentials: Credentials = { authorization: header(req, 'authorization'), apiKey: header(req, 'x-api-key') };
+  if (req.baseUrl === '/api/v1' && credentials.apiKey === undefined) {
+    const key = new URL(req.originalUrl, 'http://x').searchParams.get('api_key');
+    if (key !== null) credentials.apiKey = key;
+  }
+  return credentials;
 }
 
-/** Credentials errors become a GraphQLError that Apollo answers with the table's HTTP status. */
-function asHttpGraphQLError(error: unknown): never {
-  if (error instanceof AppError) {
-    throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: httpStatusOf(error.code) } } });
-  }
-  throw error;
+/** A client error as the GraphQL-over-HTTP surface answers it, with the table's status. */
+function sendGraphQLError(res: Response, error: AppError): void {
+  res.status(httpStatusOf(error.code)).json({ errors: [{ message: error.message, extensions: { code: error.code, ...error.details } }] });
 }
 
 /**
- * Builds the express app, Apollo, and graphql-ws on one HTTP server; the caller listens.
+ * Builds the express app, Apollo, the legacy shim and graphql-ws on one HTTP server; the caller listens.
  */
-export async function createServer({ config, container, database, schema, logger }: ServerDeps): Promise<AppServer> {
+export async function createServer({ config, container, database, schema, logger, redis }: ServerDeps): Promise<AppServer> {
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createHttpServer(app);
   let draining = false;
+
+  // Credentials are resolved once per request: the rate limiter and the context share the result.
+  const viewers = new WeakMap<Request, Promise<Viewer | null>>();
+  const viewerOf = (req: Request): Promise<Viewer | null> => {
+    let viewer = viewers.get(req);
+    if (!viewer) {
+      viewer = container.auth.resolve(httpCredentials(req));
+      viewers.set(req, viewer);
+    }
+    return viewer;
+  };
+  const contextFor = async (req: Request): Promise<AppContext> => {
+    const viewer = await viewerOf(req);
+    const idempotencyKey = parseIdempotencyKey(header(req, 'idempotency-key'));
+    return createContext(viewer, container, String(req.res?.locals.requestId ?? newRequestId()), idempotencyKey);
+  };
+  const limiter = createRateLimiter({ config, viewerOf, redis });
 
   app.use(helmet({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false }));
   app.use((req: Request, res: Response, next: NextFunction) => {
@@ -96,36 +122,14 @@ export async function createServer({ config, container, database, schema, logger
     res.status(up ? 200 : 503).json({ status: up ? 'ready' : 'unavailable' });
   });
 
-  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
-  const wsCleanup = useServer<Record<string, unknown>, { viewer?: Viewer | null }>(
-    {
-      schema,
-      onConnect: async (ctx) => {
-        const params = ctx.connectionParams ?? {};
-        const credentials: Credentials = {
-          authorization: typeof params.authorization === 'string' ? params.authorization : typeof params.Authorization === 'string' ? params.Authorization : undefined,
-          apiKey: typeof params.apiKey === 'string' ? params.apiKey : undefined,
-        };
-        try {
-          ctx.extra.viewer = await container.auth.resolve(credentials);
-          return true;
-        } catch (error) {
-          if (error instanceof AppError) return false;
-          throw error;
-        }
-      },
-      context: (ctx) => createContext(ctx.extra.viewer ?? null, container),
-      onNext: (_ctx, _id, _payload, _args, result) => {
-        if (!result.errors?.length) return result;
-        return {
-          ...result,
-          errors: result.errors.map((error) => toClientError(error.toJSON(), error.originalError ?? error, logger)),
-        };
-      },
-      onError: (_ctx, _id, _payload, errors) => errors.map((error) => toClientError(error.toJSON(), error.originalError ?? error, logger)),
-    },
-    wsServer,
-  );
+  const websocket = attachGraphQLWebSocket({
+    server: new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: 1024 * 1024 }),
+    schema,
+    config,
+    container,
+    logger,
+    consumeRateLimit: limiter.consume,
+  });
 
   const apollo = new ApolloServer<AppContext>({
     schema,
@@ -133,34 +137,41 @@ export async function createServer({ config, container, database, schema, logger
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
     allowBatchedHttpRequests: true,
+    parseOptions: { maxTokens: config.maxQueryTokens },
     formatError: (formatted, error) => toClientError(formatted, unwrapResolverError(error), logger),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       {
         async serverWillStart() {
+          return { drainServer: () => websocket.close() };
+        },
+      },
+      {
+        // Depth and cost are checked once the operation is known, before anything executes.
+        async requestDidStart() {
           return {
-            async drainServer() {
-              for (const client of wsServer.clients) client.close(1001, 'Server shutting down');
-              await wsCleanup.dispose();
+            async didResolveOperation({ document, request }) {
+              const error = checkQueryLimits(schema, document, request.variables, request.operationName, config);
+              if (error) throw error;
             },
           };
         },
       },
+      idempotencyPlugin(container.idempotency),
       config.production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
     ],
   });
   await apollo.start();
 
-  const contextFor = async (req: Request, credentials: Credentials): Promise<AppContext> => {
-    const viewer = await container.auth.resolve(credentials);
-    return createContext(viewer, container, String(req.res?.locals.requestId ?? newRequestId()));
-  };
-
-  app.use('/api/v1', createLegacyRouter({ apollo, config, logger, contextFor }));
+  app.use(
+    '/api/v1',
+    createLegacyRouter({ apollo, config, logger, contextFor: (req) => contextFor(req), guards: [limiter.middleware] }),
+  );
 
   app.use(
     '/graphql',
     cors(config.corsOrigins.length ? { origin: [...config.corsOrigins] } : { origin: false }),
+    limiter.middleware,
     express.json({ limit: '1mb' }),
     (req: Request, res: Response, next: NextFunction) => {
       if (Array.isArray(req.body) && req.body.length > 10) {
@@ -170,7 +181,14 @@ export async function createServer({ config, container, database, schema, logger
       next();
     },
     expressMiddleware(apollo, {
-      context: async ({ req }) => contextFor(req, httpCredentials(req)).catch(asHttpGraphQLError),
+      context: async ({ req }) =>
+        contextFor(req).catch((error: unknown) => {
+          // Bad credentials or a malformed Idempotency-Key: answered with the table's HTTP status.
+          if (error instanceof AppError) {
+            throw new GraphQLError(error.message, { extensions: { code: error.code, ...error.details, http: { status: httpStatusOf(error.code) } } });
+          }
+          throw error;
+        }),
     }),
   );
 
@@ -178,6 +196,10 @@ export async function createServer({ config, container, database, schema, logger
     res.status(404).json({ errors: [{ message: 'Not found: the API is at /graphql', extensions: { code: 'NOT_FOUND' } }] });
   });
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (error instanceof AppError) {
+      sendGraphQLError(res, error);
+      return;
+    }
     const status = typeof (error as { status?: unknown }).status === 'number' ? (error as { status: number }).status : 500;
     if (status >= 500) {
       const requestId = String(res.locals.requestId);
@@ -185,8 +207,8 @@ export async function createServer({ config, container, database, schema, logger
       res.status(500).json({ errors: [{ message: `Internal error (request ${requestId})`, extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
       return;
     }
-    const message = status === 413 ? 'The request body is larger than 1 MiB' : 'The request body is not valid JSON';
-    res.status(status).json({ errors: [{ message, extensions: { code: status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_USER_INPUT' } }] });
+    const tooLarge = status === 413;
+    sendGraphQLError(res, new AppError(tooLarge ? 'PAYLOAD_TOO_LARGE' : 'BAD_USER_INPUT', tooLarge ? 'The request body is larger than 1 MiB' : 'The request body is not valid JSON'));
   });
 
   return {

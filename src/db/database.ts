@@ -7,6 +7,8 @@ export interface Database {
   connection: Connection;
   /** `external` for MONGODB_URI, `embedded` for the in-memory development server. */
   backend: 'external' | 'embedded';
+  /** Resolves once the first connection succeeded (at start, or later when the database comes up). */
+  connected: Promise<void>;
   /** True while the driver has a server to talk to. */
   isUp(): Promise<boolean>;
   close(): Promise<void>;
@@ -15,6 +17,8 @@ export interface Database {
 export interface DatabaseOptions {
   /** Emit driver command events (tests and benchmarks count commands per request). */
   monitorCommands?: boolean;
+  /** How often to retry when the database is unreachable at start. */
+  retryIntervalMs?: number;
 }
 
 /**
@@ -34,7 +38,7 @@ export async function connectDatabase(config: Readonly<Config>, logger: Logger, 
       'MONGODB_URI is not set: using the embedded in-memory MongoDB. Data is kept in memory and LOST on exit; it is for development and tests only. Set MONGODB_URI to use a real MongoDB server.',
     );
   }
-  const connection = mongoose.createConnection(uri, {
+  const connectOptions = {
     dbName: config.mongodbDatabase,
     serverSelectionTimeoutMS: config.mongoServerSelectionTimeoutMs,
     bufferCommands: false,
@@ -43,18 +47,32 @@ export async function connectDatabase(config: Readonly<Config>, logger: Logger, 
     retryWrites: config.mongoRetryWrites,
     writeConcern: { w: config.mongoWriteConcern },
     monitorCommands: options.monitorCommands ?? false,
-  });
+  };
+  const connection = mongoose.createConnection();
   connection.set('strictQuery', 'throw');
+  connection.set('sanitizeFilter', true);
   connection.on('disconnected', () => logger.warn('MongoDB disconnected'));
   connection.on('reconnected', () => logger.info('MongoDB reconnected'));
-  try {
-    await connection.asPromise();
-    logger.info({ backend: stopEmbedded ? 'embedded' : 'external', db: config.mongodbDatabase }, 'MongoDB connected');
-  } catch (error) {
-    // Start anyway: the driver keeps trying in the background, and /readyz says 503 until it succeeds.
-    logger.error({ err: error }, 'MongoDB is not reachable at start; serving 503 until it is');
-  }
+  let closed = false;
+  let retry: NodeJS.Timeout | undefined;
+  const connected = new Promise<void>((resolve) => {
+    const attempt = async () => {
+      try {
+        await connection.openUri(uri, connectOptions);
+        logger.info({ backend: stopEmbedded ? 'embedded' : 'external', db: config.mongodbDatabase }, 'MongoDB connected');
+        resolve();
+      } catch (error) {
+        if (closed) return;
+        // Start anyway and keep trying: requests answer 503 and /readyz is 503 until it succeeds.
+        logger.error({ err: { name: (error as Error).name, message: (error as Error).message } }, 'MongoDB is not reachable; retrying');
+        retry = setTimeout(attempt, options.retryIntervalMs ?? 2000);
+      }
+    };
+    void attempt();
+  });
+  await Promise.race([connected, new Promise((resolve) => setTimeout(resolve, config.mongoServerSelectionTimeoutMs + 500))]);
   return {
+    connected,
     connection,
     backend: stopEmbedded ? 'embedded' : 'external',
     async isUp() {
@@ -66,6 +84,8 @@ export async function connectDatabase(config: Readonly<Config>, logger: Logger, 
       }
     },
     async close() {
+      closed = true;
+      clearTimeout(retry);
       await connection.close(true).catch(() => undefined);
       await stopEmbedded?.();
     },

@@ -5,16 +5,15 @@
  * Handlers are synchronous on purpose: with no `await` inside a command, every command is atomic
  * with respect to all others, whatever the number of connections.
  */
-import { Long, type Document } from 'bson';
+import { Double, Long, type Document } from 'bson';
 import { Aggregator } from 'mingo';
-import { MingoError } from 'mingo/util';
 import { ErrorCode, MongoServerError, fail, unsupported } from './errors';
-import { CursorRegistry } from './cursors';
+import type { CursorRegistry } from './cursors';
 import { checkCollation, checkFilter, checkPipeline } from './limits';
 import { compileProjection, mingoOptions, select, type Projector } from './query';
 import { Collection, defaultIndexName, validateCollectionName, validateDatabaseName, type DocRecord, type Store } from './store';
 import { applyUpdate, buildUpsert, updateKind } from './update';
-import { isPlainObject, keyOf, retype, toNumber, toView, toViewDoc, valuesAtPath, type Doc } from './values';
+import { idFirst, isPlainObject, keyOf, orderLike, retype, toNumber, toView, toViewDoc, valuesAtPath, type Doc } from './values';
 import { EncodedDocument, MAX_BSON_OBJECT_SIZE, MAX_MESSAGE_SIZE_BYTES, MAX_WRITE_BATCH_SIZE, encodeCursorReply, type ReplyBody } from './wire';
 
 export interface CommandContext {
@@ -53,8 +52,9 @@ const SERVER_VERSION = '7.0.0';
 
 function asServerError(err: unknown): MongoServerError {
   if (err instanceof MongoServerError) return err;
-  if (err instanceof MingoError) return new MongoServerError(ErrorCode.BadValue, err.message);
   const message = err instanceof Error ? err.message : String(err);
+  // mingo rejects unknown operators and malformed expressions with its own error class.
+  if (err instanceof Error && err.constructor.name === 'MingoError') return new MongoServerError(ErrorCode.BadValue, message);
   return new MongoServerError(ErrorCode.InternalError, `embedded MongoDB internal error: ${message}`);
 }
 
@@ -110,7 +110,8 @@ function cursorReply<T>(ctx: CommandContext, ns: string, items: readonly T[], re
   return encodeCursorReply('firstBatch', batch.docs, batch.id, ns);
 }
 
-const ok = (reply: Doc = {}): Doc => ({ ...reply, ok: 1 });
+/** mongod sends `ok` as a double. */
+const ok = (reply: Doc = {}): Doc => ({ ...reply, ok: new Double(1) });
 
 // --- handlers --------------------------------------------------------------------------------------
 
@@ -209,13 +210,8 @@ function listCollections(cmd: Doc, db: string, ctx: CommandContext): ReplyBody {
   return cursorReply(ctx, `${db}.$cmd.listCollections`, entries, (e) => e, { batchSize: cursorBatchSize(cmd, 'listCollections') });
 }
 
-interface WriteOutcome {
-  n: number;
-  writeErrors: Doc[];
-}
-
-/** Runs each statement of a batched write; ordered batches stop at the first error. */
-function eachStatement<T>(cmd: Doc, items: unknown, field: string, run: (item: T, index: number) => void): WriteOutcome {
+/** Runs each statement of a batched write; ordered batches stop at the first error. Returns the write errors. */
+function eachStatement<T>(cmd: Doc, items: unknown, field: string, run: (item: T, index: number) => void): Doc[] {
   if (!Array.isArray(items)) fail(ErrorCode.TypeMismatch, `BSON field '${field}' is missing or not an array`);
   if (items.length === 0 || items.length > MAX_WRITE_BATCH_SIZE) {
     fail(16, `Write batch sizes must be between 1 and ${MAX_WRITE_BATCH_SIZE}. Got ${items.length} operations.`);
@@ -230,7 +226,7 @@ function eachStatement<T>(cmd: Doc, items: unknown, field: string, run: (item: T
       writeErrors.push(asServerError(err).toWriteError(index));
     }
   });
-  return { n: 0, writeErrors };
+  return writeErrors;
 }
 
 function writeReply(reply: Doc, writeErrors: Doc[]): Doc {
@@ -241,7 +237,7 @@ function insert(cmd: Doc, db: string, ctx: CommandContext): Doc {
   const name = collectionArg(cmd, 'insert', db);
   const collection = ctx.store.ensureCollection(db, name).collection;
   let n = 0;
-  const { writeErrors } = eachStatement<Doc>(cmd, cmd.documents, 'insert.documents', (doc) => {
+  const writeErrors = eachStatement<Doc>(cmd, cmd.documents, 'insert.documents', (doc) => {
     if (!isPlainObject(doc)) fail(ErrorCode.TypeMismatch, 'insert documents must be objects');
     collection.insert(Collection.withId(doc));
     n++;
@@ -299,7 +295,7 @@ function update(cmd: Doc, db: string, ctx: CommandContext): Doc {
   let n = 0;
   let nModified = 0;
   const upserted: Doc[] = [];
-  const { writeErrors } = eachStatement<UpdateStatement>(cmd, cmd.updates, 'update.updates', (stmt, index) => {
+  const writeErrors = eachStatement<UpdateStatement>(cmd, cmd.updates, 'update.updates', (stmt, index) => {
     const outcome = runUpdate(ctx, db, name, stmt, variables);
     if (outcome.upsertedId !== undefined) {
       upserted.push({ index, _id: outcome.upsertedId });
@@ -316,7 +312,7 @@ function deleteCommand(cmd: Doc, db: string, ctx: CommandContext): Doc {
   const name = collectionArg(cmd, 'delete', db);
   const variables = objectArg(cmd, 'delete', 'let');
   let n = 0;
-  const { writeErrors } = eachStatement<Doc>(cmd, cmd.deletes, 'delete.deletes', (stmt) => {
+  const writeErrors = eachStatement<Doc>(cmd, cmd.deletes, 'delete.deletes', (stmt) => {
     if (!isPlainObject(stmt)) fail(ErrorCode.TypeMismatch, 'delete statements must be objects');
     const limit = toNumber(stmt.limit, 0);
     if (limit !== 0 && limit !== 1) fail(ErrorCode.FailedToParse, `The limit field in delete objects must be 0 or 1. Got ${limit}`);
@@ -473,7 +469,8 @@ function aggregate(cmd: Doc, db: string, ctx: CommandContext): EncodedDocument {
   const output = new Aggregator(plan.rest.map((s) => toViewDoc(s)), options).run(records.map((r) => r.view));
   const typed = output.map((doc) => {
     const hint = doc._id !== undefined ? byId.get(keyOf(doc._id)) : undefined;
-    return retype(doc, hint) as Doc;
+    // Stages that pass fields through ($project, $addFields...) keep the input's field order.
+    return hint ? orderLike(retype(doc, hint) as Doc, hint) : idFirst(retype(doc, undefined) as Doc);
   });
   return cursorReply(ctx, ns, typed, (d) => d, { batchSize });
 }
@@ -645,6 +642,8 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   deleteIndexes: { fields: ['index'], run: dropIndexes },
   /** Sessions are not tracked; sent by drivers on close. */
   endSessions: { fields: '*', run: endSessions },
+  /** Query plans do not exist here: refused rather than invented. */
+  explain: { fields: '*', run: () => unsupported('explain') },
 };
 
 /**

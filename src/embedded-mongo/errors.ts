@@ -1,3 +1,5 @@
+import { Double } from 'bson';
+
 /**
  * Server errors in MongoDB's own vocabulary: a numeric code, its codeName, a message.
  * The codes and names are the ones mongod uses (src/mongo/base/error_codes.yml), because the
@@ -59,7 +61,7 @@ export class MongoServerError extends Error {
   }
 
   toReply(): Record<string, unknown> {
-    return { ok: 0, errmsg: this.message, code: this.code, codeName: this.codeName, ...this.extra };
+    return { ok: new Double(0), errmsg: this.message, code: this.code, codeName: this.codeName, ...this.extra };
   }
 
   toWriteError(index: number): Record<string, unknown> {

@@ -19,7 +19,7 @@ export const UNSUPPORTED: readonly Limitation[] = [
   { feature: 'change streams ($changeStream, watch())', answer: 'code 40573, as a real standalone: "The $changeStream stage is only supported on replica sets"' },
   { feature: '$text queries and text search', answer: 'code 27 IndexNotFound "text index required for $text query" (text indexes can be created, never used)' },
   { feature: 'geospatial query operators ($near, $nearSphere, $geoWithin, $geoIntersects) and $geoNear', answer: 'code 115 CommandNotSupported' },
-  { feature: '$where, $function, $accumulator (server-side JavaScript)', answer: 'code 115 CommandNotSupported / mingo error as code 2 BadValue' },
+  { feature: '$where, $function, $accumulator (server-side JavaScript)', answer: 'code 115 CommandNotSupported' },
   { feature: '$jsonSchema and collection validators', answer: 'code 115 CommandNotSupported' },
   { feature: '$type for int, long, double, decimal, objectId, binData, timestamp, minKey, maxKey, javascript (numbers are compared as plain numbers)', answer: 'code 115 CommandNotSupported' },
   { feature: 'collations other than {locale: "simple"} (find, aggregate, update, delete, indexes)', answer: 'code 115 CommandNotSupported' },
@@ -30,7 +30,10 @@ export const UNSUPPORTED: readonly Limitation[] = [
   { feature: 'capped, time-series, clustered collections and views (create options capped, timeseries, clusteredIndex, viewOn, pipeline, encryptedFields)', answer: 'code 115 CommandNotSupported' },
   { feature: 'wildcard indexes ($**)', answer: 'code 115 CommandNotSupported' },
   { feature: '$currentDate with {$type: "timestamp"}', answer: 'code 115 CommandNotSupported' },
-  { feature: 'regular expression options x and l', answer: 'code 115 CommandNotSupported' },
+  { feature: 'regular expression options x and l (BSON regex or $options)', answer: 'code 115 CommandNotSupported' },
+  { feature: 'commands not in the command table (renameCollection, collMod, dbStats, collStats, serverStatus, ...)', answer: 'code 59 CommandNotFound' },
+  { feature: 'unknown fields in a command', answer: "code 40415, as mongod: \"BSON field 'find.x' is an unknown field.\"" },
+  { feature: 'other query, update or aggregation operators mingo does not implement', answer: 'code 2 BadValue with mingo\'s message naming the operator' },
   { feature: 'Decimal128 arithmetic and comparisons', answer: 'supported at double precision (about 15 significant digits); stored values keep their exact bytes until changed' },
   { feature: 'Long values beyond 2^53 in comparisons and arithmetic', answer: 'compared at double precision; stored values keep their exact bytes until changed' },
   { feature: 'numeric types in aggregation output and in array elements added by $push/$addToSet', answer: 'integral values come back as Int32 (or Double when out of range) unless they pass through unchanged from a stored field' },
@@ -61,6 +64,7 @@ export function checkFilter(filter: unknown, depth = 0): void {
     if (key === '$text') fail(ErrorCode.IndexNotFound, 'text index required for $text query');
     if (key === '$where') unsupported('$where');
     if (key === '$jsonSchema') unsupported('$jsonSchema');
+    if (key === '$options' && typeof value === 'string' && /[xl]/.test(value)) unsupported(`$regex $options '${value}'`);
     if (GEO_OPERATORS.has(key)) unsupported(`geospatial operator ${key}`);
     if (key === '$type') {
       for (const t of Array.isArray(value) ? value : [value]) {

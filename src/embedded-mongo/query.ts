@@ -7,7 +7,7 @@ import { Aggregator, Query } from 'mingo';
 import { ErrorCode, fail, unsupported } from './errors';
 import { checkCollation, checkFilter } from './limits';
 import type { Collection, DocRecord } from './store';
-import { bsonType, isPlainObject, keyOf, retype, toView, toViewDoc, type Doc } from './values';
+import { bsonType, getPath, isPlainObject, keyOf, orderLike, retype, toView, toViewDoc, type Doc } from './values';
 
 /** mingo options shared by every evaluation: no server-side JavaScript. */
 export function mingoOptions(variables?: Doc): { scriptEnabled: false; variables?: Doc } {
@@ -137,8 +137,54 @@ export function normalizeSort(sort: unknown): Doc | undefined {
   return Object.keys(out).length ? out : undefined;
 }
 
+type SortKind = 'number' | 'string' | 'date' | 'objectId';
+
+function sortKind(v: unknown): SortKind | undefined {
+  if (typeof v === 'number') return Number.isNaN(v) ? undefined : 'number';
+  if (typeof v === 'string') return 'string';
+  if (v instanceof Date) return 'date';
+  return bsonType(v) === 'ObjectId' ? 'objectId' : undefined;
+}
+
+function sortValue(v: unknown, kind: SortKind): number | string {
+  if (kind === 'date') return (v as Date).getTime();
+  if (kind === 'objectId') return (v as { toHexString(): string }).toHexString();
+  return v as number | string;
+}
+
+/**
+ * Sorting on fields that hold one scalar type throughout (numbers, strings, dates or ObjectIds)
+ * with plain comparisons; undefined when mingo's general ordering (arrays, missing values,
+ * mixed types) is needed. Paginated lists sort thousands of records per request.
+ */
+function fastSort(records: DocRecord[], sort: Doc): DocRecord[] | undefined {
+  const fields = Object.keys(sort);
+  const keyed = records.map((record) => ({ record, keys: new Array<number | string>(fields.length) }));
+  for (let f = 0; f < fields.length; f++) {
+    let kind: SortKind | undefined;
+    for (const item of keyed) {
+      const value = getPath(item.record.view, fields[f]);
+      const k = sortKind(value);
+      if (k === undefined || (kind !== undefined && k !== kind)) return undefined;
+      kind = k;
+      item.keys[f] = sortValue(value, k);
+    }
+  }
+  const directions = fields.map((f) => sort[f] as number);
+  keyed.sort((a, b) => {
+    for (let f = 0; f < directions.length; f++) {
+      if (a.keys[f] < b.keys[f]) return -directions[f];
+      if (a.keys[f] > b.keys[f]) return directions[f];
+    }
+    return a.record.seq - b.record.seq;
+  });
+  return keyed.map((item) => item.record);
+}
+
 export function sortRecords(records: DocRecord[], sort: Doc): DocRecord[] {
   if (records.length < 2) return records;
+  const fast = fastSort(records, sort);
+  if (fast) return fast;
   const byView = new Map<Doc, DocRecord>();
   for (const record of records) byView.set(record.view, record);
   const sorted = new Aggregator([{ $sort: sort }], mingoOptions()).run(records.map((r) => r.view));
@@ -155,6 +201,7 @@ export function select(coll: Collection | undefined, filter: unknown, options: S
   const sort = normalizeSort(options.sort);
   if (!coll) return [];
   const view = toViewDoc((filter ?? {}) as Doc);
+  delete view.$comment; // accepted by mongod in any filter, unknown to mingo
   const query = Object.keys(view).length ? new Query(view, mingoOptions(options.variables)) : undefined;
   const skip = options.skip ?? 0;
   const limit = options.limit ?? 0;
@@ -245,7 +292,7 @@ export function compileProjection(projection: unknown): Projector {
     const viewProjection = toViewDoc(projection);
     return (record) => {
       const [projected] = new Query({}, mingoOptions()).find([record.view], viewProjection).all();
-      return retype(projected, record.typed) as Doc;
+      return orderLike(retype(projected, record.typed) as Doc, record.typed);
     };
   }
   const idFlag = fields.includes('_id') ? flags[fields.indexOf('_id')] : undefined;

@@ -5,7 +5,8 @@ import net from 'node:net';
 import { runCommand, type CommandContext } from './commands';
 import { CursorRegistry } from './cursors';
 import { Store } from './store';
-import { FrameReader, OP_MSG, decodeMessage, encodeOpMsg, encodeOpReply, type Request } from './wire';
+import { ErrorCode, MongoServerError } from './errors';
+import { FrameReader, OP_MSG, decodeMessage, encodeOpMsg, encodeOpReply, type ReplyBody, type Request } from './wire';
 
 export interface EmbeddedMongoOptions {
   /** 0 or absent: any free port. */
@@ -27,6 +28,18 @@ export interface EmbeddedMongo {
 }
 
 const DEFAULT_CURSOR_TIMEOUT_MS = 10 * 60 * 1000;
+
+/** Writes a reply; a reply that cannot be encoded (say, too large) becomes an error reply. */
+function respond(socket: net.Socket, requestId: number, reply: ReplyBody, encode: (responseTo: number, body: ReplyBody) => Buffer): void {
+  let bytes: Buffer;
+  try {
+    bytes = encode(requestId, reply);
+  } catch (err) {
+    const failure = new MongoServerError(ErrorCode.InternalError, `cannot encode the reply: ${(err as Error).message}`);
+    bytes = encode(requestId, failure.toReply());
+  }
+  socket.write(bytes);
+}
 const DEFAULT_TTL_INTERVAL_MS = 60 * 1000;
 
 /** Starts an in-memory MongoDB that speaks the wire protocol on a real socket. */
@@ -56,11 +69,11 @@ export async function startEmbeddedMongo(options: EmbeddedMongoOptions = {}): Pr
         if (request.opCode === OP_MSG) {
           const reply = runCommand(request.command, ctx);
           // moreToCome: the client expects no answer, and an unexpected one desynchronises it.
-          if (!request.moreToCome) socket.write(encodeOpMsg(request.requestId, reply));
+          if (!request.moreToCome) respond(socket, request.requestId, reply, encodeOpMsg);
         } else {
           const db = request.collection.split('.')[0];
           const reply = runCommand({ ...request.query, $db: db }, ctx, true);
-          socket.write(encodeOpReply(request.requestId, reply));
+          respond(socket, request.requestId, reply, encodeOpReply);
         }
       }
     });

@@ -120,6 +120,22 @@ export function retype(v: unknown, hint: unknown): unknown {
   return out;
 }
 
+/** `doc` with the fields that `model` also has in `model`'s order, then the others. */
+export function orderLike(doc: Doc, model: Doc): Doc {
+  const out: Doc = {};
+  for (const key of Object.keys(model)) if (key in doc) out[key] = doc[key];
+  for (const key of Object.keys(doc)) if (!(key in out)) out[key] = doc[key];
+  return out;
+}
+
+/** mongod emits `_id` first from every stage that keeps it; mingo appends it last. */
+export function idFirst(doc: Doc): Doc {
+  const keys = Object.keys(doc);
+  if (keys[0] === '_id' || !keys.includes('_id')) return doc;
+  const { _id, ...rest } = doc;
+  return { _id, ...rest };
+}
+
 /** Copies plain objects and arrays, sharing leaves. Enough to own a typed tree before editing it. */
 export function copyTree<T>(v: T): T {
   if (Array.isArray(v)) return v.map(copyTree) as T;

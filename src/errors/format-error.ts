@@ -37,7 +37,12 @@ export function isDatabaseUnavailable(error: unknown): boolean {
  * their code and details, validation failures as BAD_USER_INPUT naming the field, database outages as
  * SERVICE_UNAVAILABLE; anything else is masked, and logged with the request id.
  */
-export function toClientError(formatted: GraphQLFormattedError, original: unknown, logger: ErrorLogger): GraphQLFormattedError {
+export function toClientError(
+  formatted: GraphQLFormattedError,
+  original: unknown,
+  logger: ErrorLogger,
+  requestId: string = currentRequestId() ?? 'unknown',
+): GraphQLFormattedError {
   const base = { message: formatted.message, locations: formatted.locations, path: formatted.path };
   if (original instanceof AppError) {
     return { ...base, message: original.message, extensions: { code: original.code, ...original.details } };
@@ -51,7 +56,7 @@ export function toClientError(formatted: GraphQLFormattedError, original: unknow
     };
   }
   if (isDatabaseUnavailable(original)) {
-    logger.error({ requestId: currentRequestId(), err: original }, 'database unavailable');
+    logger.error({ requestId, err: original }, 'database unavailable');
     return { ...base, message: 'The database is unavailable, please retry shortly', extensions: { code: 'SERVICE_UNAVAILABLE' } };
   }
   const code = formatted.extensions?.code;
@@ -64,7 +69,6 @@ export function toClientError(formatted: GraphQLFormattedError, original: unknow
     // graphql-js validation or coercion errors raised outside Apollo (the WebSocket path).
     return { ...base, extensions: { code: 'BAD_USER_INPUT' } };
   }
-  const requestId = currentRequestId() ?? 'unknown';
   logger.error({ requestId, err: original }, 'unexpected error while executing an operation');
   return {
     message: `Internal error (request ${requestId})`,

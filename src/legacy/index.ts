@@ -1,4 +1,4 @@
-import { Router, type Request, type Response } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { type ApolloServer, HeaderMap } from '@apollo/server';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import type { Config } from '../config';
@@ -21,6 +21,32 @@ export interface LegacyDeps {
   logger: Logger;
   /** Resolves credentials into the one AppContext (throws an AppError UNAUTHENTICATED for bad ones). */
   contextFor(req: Request, credentials: Credentials): Promise<AppContext>;
+  /**
+   * Middleware run first on every /api/v1 request (e.g. the rate limiter). One may answer by itself,
+   * or pass an error to `next`: an AppError (RATE_LIMITED, ...) is answered as the legacy envelope.
+   */
+  guards?: readonly RequestHandler[];
+}
+
+/** Runs one express middleware; resolves true when it passed the request on, false when it answered. */
+function runGuard(guard: RequestHandler, req: Request, res: Response): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const answered = () => resolve(false);
+    res.once('finish', answered);
+    res.once('close', answered);
+    const next = (error?: unknown) => {
+      res.off('finish', answered);
+      res.off('close', answered);
+      if (error !== undefined && error !== null && error !== 'route' && error !== 'router') reject(error);
+      else resolve(true);
+    };
+    try {
+      const result: unknown = guard(req, res, next);
+      if (result instanceof Promise) result.catch(reject);
+    } catch (error) {
+      reject(error);
+    }
+  });
 }
 
 const ALLOWED_METHODS = 'GET, POST';
@@ -83,6 +109,9 @@ export function createLegacyRouter(deps: LegacyDeps): Router {
   }
 
   async function handle(req: Request, res: Response, requestId: string): Promise<void> {
+    for (const guard of deps.guards ?? []) {
+      if (!(await runGuard(guard, req, res))) return;
+    }
     const { name, rest } = segmentsOf(req);
     if (name === 'openapi.json' && rest.length === 0) {
       if (req.method !== 'GET') throw new LegacyFailure(405, `Method ${req.method} is not allowed: use GET`, { Allow: 'GET' });
@@ -143,4 +172,13 @@ export function createLegacyRouter(deps: LegacyDeps): Router {
     }
   });
   return router;
+}
+
+/**
+ * Answers an AppError raised in front of the shim (e.g. RATE_LIMITED by the rate-limit middleware) as
+ * the legacy envelope, so every /api/v1 answer keeps the one shape.
+ */
+export function sendLegacyError(res: Response, error: AppError): void {
+  const requestId = String(res.locals.requestId ?? currentRequestId() ?? newRequestId());
+  sendFailure(res, failureOfAppError(error, requestId));
 }

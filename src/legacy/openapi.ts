@@ -75,7 +75,7 @@ function operation(route: AnyRoute, form: number, method: 'get' | 'post'): JsonS
     };
   }
   const statuses = [...new Set([...COMMON_ERRORS, ...route.errors])].sort((a, b) => a - b);
-  const suffix = form === route.documentedPathForms[0] ? '' : `_${route.pathParams.slice(0, form).join('_')}`;
+  const suffix = form === route.documentedPathForms[0] ? '' : form === 0 ? '_without_path' : `_by_${inPath.join('_')}`;
   return {
     operationId: `${route.name}${suffix}_${method}`,
     summary: route.summary,

@@ -24,7 +24,10 @@ export interface LegacyRoute<P extends ParamSpecs, TVars, TData> {
   readonly params: P;
   /** Parameters that may be given as path segments, in order (each may also come from body or query). */
   readonly pathParams: ReadonlyArray<keyof P & string>;
-  /** How many leading path parameters the documented URL forms have (e.g. 1..3 for get_tickets). */
+  /**
+   * The documented URL forms, as how many leading path parameters each has, canonical form first
+   * (e.g. 1, 2, 3 and 0 for get_tickets: 0 is `/get_tickets` with every parameter in the body or query).
+   */
   readonly documentedPathForms: readonly number[];
   /** The named operation from `operations/*.graphql` (typed by codegen). */
   readonly operation: TypedDocumentNode<TData, TVars>;

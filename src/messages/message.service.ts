@@ -6,9 +6,10 @@ import type { EventBus, MessageAddedEvent } from '../shared/events';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors';
 import { optionalText, parseTicketId, requiredText } from '../shared/input';
 import { decodeCursor, encodeCursor, pageSize } from '../shared/pagination';
-import type { TicketModels } from '../tickets/ticket.model';
+import { NOT_CLOSED, type TicketModels } from '../tickets/ticket.model';
 import type { TicketRecord } from '../tickets/ticket.mapper';
 import { canSeeMessage, ticketScope } from '../tickets/ticket.visibility';
+
 import type { MessageModels } from './message.model';
 import { type MessageRecord, toMessageEvent } from './message.mapper';
 import { SenderRole } from './message.type';
@@ -52,7 +53,7 @@ export class MessageService {
     // Taking the next position and checking "not closed" is one atomic update, so a message can
     // never land on a ticket that was closed a moment before.
     const ticket = await this.models.Ticket.findOneAndUpdate(
-      { _id: ticketId, ...ticketScope(viewer), status: { $ne: 'closed' } },
+      { _id: ticketId, ...ticketScope(viewer), status: NOT_CLOSED },
       { $inc: { messageSeq: 1 }, $set: { updatedAt: now } },
       { returnDocument: 'after' },
     ).lean<TicketRecord>();

@@ -1,3 +1,4 @@
+import { trusted } from 'mongoose';
 import type { Viewer } from '../auth/viewer';
 import type { Clock } from '../shared/time';
 import type { EventBus } from '../shared/events';
@@ -32,7 +33,7 @@ export class RatingService {
 
   /** Ratings of several tickets in one command (the DataLoader batch). */
   async byTickets(viewer: Viewer, ticketIds: readonly number[]): Promise<Map<number, RatingRecord>> {
-    const rows = await this.models.Rating.find({ accountId: viewer.accountId, _id: { $in: [...ticketIds] } }).lean<RatingRecord[]>();
+    const rows = await this.models.Rating.find({ accountId: viewer.accountId, _id: trusted({ $in: [...ticketIds] }) }).lean<RatingRecord[]>();
     return new Map(rows.map((row) => [row._id, row]));
   }
 }

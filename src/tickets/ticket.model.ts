@@ -1,7 +1,13 @@
-import { Schema, type InferSchemaType, type Connection } from 'mongoose';
+import { Schema, trusted, type InferSchemaType, type Connection } from 'mongoose';
 
 export const TICKET_STATUSES = ['unassigned', 'open', 'onhold', 'closed'] as const;
 export type StoredStatus = (typeof TICKET_STATUSES)[number];
+
+/**
+ * Filters pass through mongoose's `sanitizeFilter`, which neutralises `$` operators that could come
+ * from client input; operators written by services are marked `trusted`, like this one.
+ */
+export const NOT_CLOSED = trusted({ $ne: 'closed' }) as { $ne: 'closed' };
 
 const ticketSchema = new Schema(
   {

@@ -1,3 +1,4 @@
+import { trusted } from 'mongoose';
 import type { Config } from '../config';
 import type { Viewer } from '../auth/viewer';
 import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError } from '../errors';
@@ -7,7 +8,7 @@ import { optionalText, parseTicketId, requiredText } from '../shared/input';
 import { decodeCursor, encodeCursor, type Page, pageSize } from '../shared/pagination';
 import { addHours, type Clock, dayBounds } from '../shared/time';
 import type { MessageService } from '../messages/message.service';
-import type { TicketModels } from './ticket.model';
+import { NOT_CLOSED, type TicketModels } from './ticket.model';
 import { priorityFromApi, type TicketRecord, toTicketEvent } from './ticket.mapper';
 import type { RaiseTicketInput, ReopenTicketInput, ResolutionInput, TicketFilter } from './ticket.inputs';
 import { TicketPriority, TicketView } from './ticket.type';
@@ -72,7 +73,7 @@ export class TicketService {
     const size = pageSize(first);
     const afterId = decodeCursor(TICKET_CURSOR, after);
     const query = this.filterQuery(viewer, filter ?? {});
-    const pageQuery = afterId === undefined ? query : { ...query, _id: { $gt: afterId } };
+    const pageQuery = afterId === undefined ? query : { ...query, _id: trusted({ $gt: afterId }) };
     const rows = size === 0 ? [] : await this.models.Ticket.find(pageQuery).sort({ _id: 1 }).limit(size + 1).lean<TicketRecord[]>();
     return {
       items: rows.slice(0, size),
@@ -98,10 +99,10 @@ export class TicketService {
       if (filter.createdFrom && filter.createdTo && filter.createdFrom > filter.createdTo) {
         throw new BadUserInputError('createdTo', 'createdTo must not be before createdFrom');
       }
-      query.createdAt = {
+      query.createdAt = trusted({
         ...(filter.createdFrom ? { $gte: filter.createdFrom } : {}),
         ...(filter.createdTo ? { $lte: filter.createdTo } : {}),
-      };
+      });
     }
     return query;
   }
@@ -111,12 +112,12 @@ export class TicketService {
     const now = this.clock();
     switch (view) {
       case TicketView.UNRESOLVED:
-        return { status: { $ne: 'closed' } };
+        return { status: NOT_CLOSED };
       case TicketView.OVERDUE:
-        return { status: { $ne: 'closed' }, due: { $lt: now } };
+        return { status: NOT_CLOSED, due: trusted({ $lt: now }) };
       case TicketView.DUE_TODAY: {
         const { start, end } = dayBounds(now, this.config.legacyTimezone);
-        return { status: { $ne: 'closed' }, due: { $gte: start, $lt: end } };
+        return { status: NOT_CLOSED, due: trusted({ $gte: start, $lt: end }) };
       }
       case TicketView.OPEN:
         return { status: 'open' };
@@ -217,7 +218,7 @@ export class TicketService {
     const now = this.clock();
     const set: Query = { status: 'closed', closedAt: now };
     if (resolutionInput) set.resolution = this.resolutionOf(resolutionInput);
-    return this.transition(viewer, id, [{ when: { status: { $ne: 'closed' } }, set }], (ticket) => ticket);
+    return this.transition(viewer, id, [{ when: { status: NOT_CLOSED }, set }], (ticket) => ticket);
   }
 
   async assign(viewer: Viewer, rawId: string, rawAdmin: string): Promise<TicketRecord> {
@@ -229,7 +230,7 @@ export class TicketService {
       id,
       [
         { when: { status: 'unassigned' }, set: { status: 'open', assignedTo: admin } },
-        { when: { status: { $in: ['open', 'onhold'] } }, set: { assignedTo: admin } },
+        { when: { status: trusted({ $in: ['open', 'onhold'] }) }, set: { assignedTo: admin } },
       ],
       () => {
         throw new ConflictError(`Ticket ${id} is closed: reopen it before assigning it`);
@@ -241,9 +242,9 @@ export class TicketService {
     if (viewer.role !== 'admin') throw new ForbiddenError('Only an admin may put tickets on hold');
     const id = parseTicketId(rawId);
     const steps = onHold
-      ? [{ when: { status: { $in: ['unassigned', 'open'] } }, set: { status: 'onhold' } }]
+      ? [{ when: { status: trusted({ $in: ['unassigned', 'open'] }) }, set: { status: 'onhold' } }]
       : [
-          { when: { status: 'onhold', assignedTo: { $ne: null } }, set: { status: 'open' } },
+          { when: { status: 'onhold', assignedTo: trusted({ $ne: null }) }, set: { status: 'open' } },
           { when: { status: 'onhold', assignedTo: null }, set: { status: 'unassigned' } },
         ];
     return this.transition(viewer, id, steps, (ticket) => {

@@ -4,7 +4,7 @@
  */
 import net from 'node:net';
 import { Binary, Decimal128, Double, Int32, Long, ObjectId, serialize, type Document } from 'bson';
-import { MongoClient, MongoServerError, type CommandStartedEvent, type CommandSucceededEvent, type Db } from 'mongodb';
+import { MongoClient, MongoServerError, type CommandStartedEvent, type CommandSucceededEvent, type Db, type UpdateFilter } from 'mongodb';
 import { startTestMongo, type TestMongo } from '../helpers/mongo';
 
 const embeddedOnly = process.env.MONGODB_URI ? it.skip : it;
@@ -29,6 +29,9 @@ afterAll(async () => {
   await client?.close();
   await mongo?.stop();
 });
+
+/** The driver's typings reject some valid operators ($push modifiers) on schemaless collections. */
+const raw = (update: Document) => update as UpdateFilter<Document>;
 
 async function serverError(promise: Promise<unknown>): Promise<MongoServerError> {
   try {
@@ -92,6 +95,12 @@ describe('handshake and server commands', () => {
   it('rejects change streams with 40573', async () => {
     const err = await serverError(db.collection('cs').aggregate([{ $changeStream: {} }]).toArray());
     expect(err.code).toBe(40573);
+  });
+
+  it('rejects unknown query operators with 2 BadValue', async () => {
+    const err = await serverError(db.collection('text').find({ a: { $bogus: 1 } }).toArray());
+    expect(err.code).toBe(2);
+    expect(err.message).toContain('$bogus');
   });
 
   it('rejects $text without a text index with 27', async () => {
@@ -185,8 +194,9 @@ describe('insert and find', () => {
     expect(docs[249].i).toBe(249);
     const names = started.slice(before).map((e) => e.commandName);
     expect(names).toContain('getMore');
-    const first = succeeded.find((e) => e.commandName === 'find' && e.reply.cursor?.ns?.endsWith('.many'));
-    expect(first?.reply.cursor.firstBatch).toHaveLength(101);
+    const replies = succeeded.filter((e) => e.commandName === 'find').map((e) => e.reply as Document);
+    const first = replies.find((r) => String(r.cursor?.ns).endsWith('.many'));
+    expect(first?.cursor.firstBatch).toHaveLength(101);
   });
 
   it('honours batchSize, singleBatch and closes cursors with killCursors', async () => {
@@ -200,8 +210,8 @@ describe('insert and find', () => {
     const killsBefore = started.filter((e) => e.commandName === 'killCursors').length;
     await cursor.close();
     expect(started.filter((e) => e.commandName === 'killCursors').length).toBe(killsBefore + 1);
-    const killed = succeeded.filter((e) => e.commandName === 'killCursors').pop();
-    expect(killed?.reply.cursorsKilled).toHaveLength(1);
+    const killed = succeeded.filter((e) => e.commandName === 'killCursors').pop()?.reply as Document | undefined;
+    expect(killed?.cursorsKilled).toHaveLength(1);
   });
 
   it('reports an unknown cursor id as 43 CursorNotFound', async () => {
@@ -246,12 +256,12 @@ describe('update and delete', () => {
   });
 
   it('supports $push with $each/$sort/$slice, $addToSet, $pull, $unset, $rename, arrayFilters and positional $', async () => {
-    await coll().updateOne({ _id: 2 as never }, { $push: { items: { $each: [{ k: 'z', v: 9 }, { k: 'c', v: 3 }, { k: 'a', v: 0 }], $sort: { v: -1 }, $slice: 2 } } });
+    await coll().updateOne({ _id: 2 as never }, raw({ $push: { items: { $each: [{ k: 'z', v: 9 }, { k: 'c', v: 3 }, { k: 'a', v: 0 }], $sort: { v: -1 }, $slice: 2 } } }));
     expect((await coll().findOne({ _id: 2 as never }))!.items).toEqual([{ k: 'z', v: 9 }, { k: 'c', v: 3 }]);
-    await coll().updateOne({ _id: 3 as never }, { $push: { list: { $each: [3, 1, 2], $sort: 1 } } });
+    await coll().updateOne({ _id: 3 as never }, raw({ $push: { list: { $each: [3, 1, 2], $sort: 1 } } }));
     expect((await coll().findOne({ _id: 3 as never }))!.list).toEqual([1, 2, 3]);
     await coll().updateOne({ _id: 3 as never }, { $addToSet: { list: { $each: [2, 4] } }, $unset: { n: '' } });
-    await coll().updateOne({ _id: 3 as never }, { $pull: { list: { $lt: 2 } } });
+    await coll().updateOne({ _id: 3 as never }, raw({ $pull: { list: { $lt: 2 } } }));
     await coll().updateOne({ _id: 3 as never }, { $rename: { list: 'nums' } });
     expect(await coll().findOne({ _id: 3 as never })).toEqual({ _id: 3, nums: [2, 3, 4] });
     await coll().updateOne({ _id: 1 as never }, { $set: { 'items.$[el].v': 50 } }, { arrayFilters: [{ 'el.k': 'b' }] });
@@ -522,6 +532,18 @@ describe('BSON types', () => {
     expect(back!.nested[1][0].a).toBeInstanceOf(Double);
     expect(back!.nested[2]).toEqual([]);
     expect(Object.keys(back!)).toEqual(Object.keys(original));
+  });
+
+  it('keeps types through aggregation stages that pass fields through', async () => {
+    const coll = db.collection('types_agg');
+    const { insertedId } = await coll.insertOne({ double: new Double(4), long: Long.fromNumber(8), int: new Int32(2) });
+    const [doc] = await coll
+      .aggregate([{ $match: { _id: insertedId } }, { $project: { double: 1, long: 1, int: 1 } }], { promoteValues: false, promoteLongs: false })
+      .toArray();
+    expect(Object.keys(doc)).toEqual(['_id', 'double', 'long', 'int']);
+    expect(doc.double).toBeInstanceOf(Double);
+    expect(doc.long).toBeInstanceOf(Long);
+    expect(doc.int).toBeInstanceOf(Int32);
   });
 
   it('compares numbers across Int32, Double and Long', async () => {

@@ -36,7 +36,7 @@ const postSchema = new Schema<Post>({
   likes: { type: Number, default: 0 },
 });
 
-const counterSchema = new Schema({ _id: String, seq: Number });
+const counterSchema = new Schema<{ _id: string; seq: number }>({ _id: String, seq: Number });
 
 let mongo: TestMongo;
 let conn: Connection;

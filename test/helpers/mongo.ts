@@ -25,7 +25,12 @@ export function dbNameOf(uri: string): string {
 export function withDbName(uri: string, dbName: string): string {
   const match = /^(mongodb(?:\+srv)?:\/\/[^/?]+)\/?([^?]*)(\?.*)?$/.exec(uri);
   if (!match) throw new Error(`not a mongodb:// URI: ${uri}`);
-  return `${match[1]}/${encodeURIComponent(dbName)}${match[3] ?? ''}`;
+  let query = match[3] ?? '';
+  // With credentials, the path database is also the default authSource: keep authenticating where the URI did.
+  if (match[1].includes('@') && !/[?&]authSource=/i.test(query)) {
+    query += `${query ? '&' : '?'}authSource=${encodeURIComponent(decodeURIComponent(match[2]) || 'admin')}`;
+  }
+  return `${match[1]}/${encodeURIComponent(dbName)}${query}`;
 }
 
 export async function startTestMongo(): Promise<TestMongo> {

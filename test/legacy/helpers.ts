@@ -1,4 +1,4 @@
-import { ACME_KEY, type TestApp } from '../helpers/app';
+import { ACME_KEY, startTestApp, type TestApp } from '../helpers/app';
 
 export interface LegacyResponse {
   status: number;
@@ -52,7 +52,7 @@ export async function legacy(t: Pick<TestApp, 'url'>, path: string, call: Legacy
     if (call.raw.contentType !== undefined) headers['content-type'] = call.raw.contentType;
   }
   const method = call.method ?? (body === undefined ? 'GET' : 'POST');
-  const response = await fetch(url, { method, headers, body: body as BodyInit | undefined });
+  const response = await fetch(url, { method, headers, body: body as NonNullable<Parameters<typeof fetch>[1]>['body'] });
   const text = await response.text();
   let json: unknown;
   try {
@@ -66,4 +66,71 @@ export async function legacy(t: Pick<TestApp, 'url'>, path: string, call: Legacy
 /** The exact error envelope text. */
 export function errorText(errorCode: number, message: string): string {
   return JSON.stringify({ status: 'error', errorCode, message });
+}
+
+/** What every /api/v1 answer must be: the JSON envelope, status == errorCode, never a trace. */
+export function expectEnvelope(response: LegacyResponse): void {
+  expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
+  expect(response.json).toBeDefined();
+  expect(response.json.errorCode).toBe(response.status);
+  if (response.status !== 200) {
+    expect(Object.keys(response.json)).toEqual(['status', 'errorCode', 'message']);
+    expect(response.json.status).toBe('error');
+    expect(typeof response.json.message).toBe('string');
+    expect(response.text).not.toMatch(/\bat .+:\d+:\d+|Mongo|mongoose|E11000|stack/);
+  } else {
+    expect(response.json.status).toBe('success');
+  }
+}
+
+export const ADMIN = { apiKey: ACME_KEY };
+
+/** A GraphQL call that must succeed; answers `data`. */
+export async function gqlData<T = any>(t: Pick<TestApp, 'gql'>, query: string, variables: Record<string, unknown> = {}, credentials: { apiKey?: string; token?: string } = ADMIN): Promise<T> {
+  const result = await t.gql<T>(query, variables, credentials);
+  if (result.body.errors?.length) throw new Error(`GraphQL error: ${JSON.stringify(result.body.errors)}`);
+  return result.body.data as T;
+}
+
+// Small pages: the whole state in one query would exceed the GraphQL cost limit.
+const SNAPSHOT = `query Snapshot($after: String) {
+  tickets(first: 20, after: $after) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { node { id accountId userId subject type groupName priority status due assignedTo createdAt updatedAt closedAt
+      resolution { type subject } rating { value userId createdAt }
+      messages(first: 50) { totalCount edges { node { id sender senderName body showToUser createdAt } } } } }
+  }
+}`;
+
+/** Every ticket of an account, with its conversation and rating, read through GraphQL. */
+export async function snapshot(t: Pick<TestApp, 'gql'>, credentials: { apiKey?: string; token?: string } = ADMIN): Promise<unknown[]> {
+  const all: unknown[] = [];
+  let after: string | null = null;
+  for (;;) {
+    const data: any = await gqlData(t, SNAPSHOT, { after }, credentials);
+    all.push(...data.tickets.edges.map((e: any) => e.node));
+    if (!data.tickets.pageInfo.hasNextPage) return all;
+    after = data.tickets.pageInfo.endCursor;
+  }
+}
+
+export async function ticketCount(t: Pick<TestApp, 'gql'>, credentials: { apiKey?: string; token?: string } = ADMIN): Promise<number> {
+  return (await gqlData(t, '{ tickets(first: 0) { totalCount } }', {}, credentials)).tickets.totalCount;
+}
+
+const RAISE = `mutation Raise($input: RaiseTicketInput!) { raiseTicket(input: $input) { id } }`;
+
+/** Raises a ticket through GraphQL; answers its id. */
+export async function raiseViaGraphQL(t: Pick<TestApp, 'gql'>, input: Record<string, unknown> = {}, credentials: { apiKey?: string; token?: string } = ADMIN): Promise<string> {
+  const data = await gqlData(t, RAISE, { input: { type: 'Payment', subject: 'Unable to pay online', userId: 6, comments: 'connection timeout', ...input } }, credentials);
+  return data.raiseTicket.id;
+}
+
+/**
+ * A test server for the legacy suites: these send thousands of requests with one key, so the rate
+ * limit is raised unless a test sets it (the 429 test does).
+ */
+export function startLegacyApp(env: Record<string, string> = {}): Promise<TestApp> {
+  return startTestApp({ RATE_LIMIT_MAX: '1000000', ...env });
 }

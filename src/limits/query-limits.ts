@@ -1,0 +1,93 @@
+import {
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  GraphQLError,
+  type GraphQLSchema,
+  Kind,
+  type SelectionSetNode,
+} from 'graphql';
+import { type ComplexityEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
+import type { Config } from '../config';
+
+export type QueryLimits = Pick<Config, 'maxQueryDepth' | 'maxQueryCost' | 'maxQueryTokens'>;
+
+/** Default page size of list fields that take `first` (the schema's default). */
+const DEFAULT_FIRST = 50;
+
+/**
+ * Lists cost by their page size: `first` items, each costing its selection. A field without
+ * `first` costs 1 plus its children (the simple estimator).
+ */
+const pageEstimator: ComplexityEstimator = ({ args, childComplexity, field }) => {
+  if (!field.args.some((arg) => arg.name === 'first')) return undefined;
+  const first = typeof args.first === 'number' ? args.first : DEFAULT_FIRST;
+  return 1 + Math.max(first, 1) * Math.max(childComplexity, 1);
+};
+
+function depthOf(selectionSet: SelectionSetNode | undefined, fragments: Map<string, FragmentDefinitionNode>, seen: Set<string>): number {
+  if (!selectionSet) return 0;
+  let deepest = 0;
+  for (const selection of selectionSet.selections) {
+    if (selection.kind === Kind.FIELD) {
+      if (selection.name.value.startsWith('__')) continue;
+      deepest = Math.max(deepest, selection.selectionSet ? 1 + depthOf(selection.selectionSet, fragments, seen) : 1);
+    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+      deepest = Math.max(deepest, depthOf(selection.selectionSet, fragments, seen));
+    } else {
+      const name = selection.name.value;
+      const fragment = fragments.get(name);
+      if (!fragment || seen.has(name)) continue; // unknown or cyclic fragments fail validation anyway
+      deepest = Math.max(deepest, depthOf(fragment.selectionSet, fragments, new Set([...seen, name])));
+    }
+  }
+  return deepest;
+}
+
+function refuse(message: string, details: Record<string, unknown>): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', ...details, http: { status: 400 } } });
+}
+
+/**
+ * Checks depth and cost of a parsed, validated operation, before anything executes: a refused query
+ * does no database work. Used by Apollo (HTTP and the legacy shim) and by graphql-ws alike.
+ */
+export function checkQueryLimits(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  variables: Record<string, unknown> | undefined,
+  operationName: string | undefined | null,
+  limits: QueryLimits,
+): GraphQLError | undefined {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  for (const definition of document.definitions) {
+    if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
+    if (operationName && definition.name?.value !== operationName) continue;
+    const depth = depthOf(definition.selectionSet, fragments, new Set());
+    if (depth > limits.maxQueryDepth) {
+      return refuse(`The query is ${depth} levels deep; the maximum is ${limits.maxQueryDepth}`, { limit: 'depth', depth, maximum: limits.maxQueryDepth });
+    }
+  }
+  let cost: number;
+  try {
+    cost = getComplexity({
+      schema,
+      query: document,
+      variables: variables ?? {},
+      operationName: operationName ?? undefined,
+      estimators: [pageEstimator, simpleEstimator({ defaultComplexity: 1 })],
+    });
+  } catch (error) {
+    return error instanceof GraphQLError ? refuse(error.message, { limit: 'cost' }) : refuse('The query cost could not be computed', { limit: 'cost' });
+  }
+  if (cost > limits.maxQueryCost) {
+    return refuse(`The query costs ${cost}; the maximum is ${limits.maxQueryCost}. Ask for smaller pages (first) or fewer fields.`, {
+      limit: 'cost',
+      cost,
+      maximum: limits.maxQueryCost,
+    });
+  }
+  return undefined;
+}

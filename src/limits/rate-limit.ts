@@ -1,0 +1,72 @@
+import type { Request, RequestHandler } from 'express';
+import { ipKeyGenerator, MemoryStore, rateLimit, type Store } from 'express-rate-limit';
+import { RedisStore } from 'rate-limit-redis';
+import type Redis from 'ioredis';
+import type { Config } from '../config';
+import type { Viewer } from '../auth/viewer';
+import { RateLimitedError } from '../errors';
+
+export interface RateLimiter {
+  /** The express middleware for HTTP requests (GraphQL and the legacy shim). */
+  middleware: RequestHandler;
+  /** Counts one operation of an open WebSocket against the same budget; throws RATE_LIMITED when spent. */
+  consume(key: string): Promise<void>;
+}
+
+/** Whose budget a request spends: its credential, or its IP when anonymous or in open mode. */
+export function rateLimitKey(viewer: Viewer | null | undefined, ip: string | undefined): string {
+  // IPv6 clients are grouped by their /56 network, so one host cannot rotate addresses.
+  return viewer && viewer.credentialId !== 'open' ? viewer.credentialId : `ip:${ipKeyGenerator(ip ?? 'unknown')}`;
+}
+
+export interface RateLimiterDeps {
+  config: Pick<Config, 'rateLimitWindowMs' | 'rateLimitMax'>;
+  /** The viewer of a request (memoised per request), or null when its credentials are missing or wrong. */
+  viewerOf(req: Request): Promise<Viewer | null>;
+  /** Shares counters between gateway instances. */
+  redis?: Redis;
+}
+
+/**
+ * One budget per credential per window, with `RateLimit-*` and `Retry-After` headers, counted in
+ * Redis when several instances run. If the counter store fails, requests pass (fail open) rather than
+ * an outage of Redis becoming an outage of the API.
+ */
+export function createRateLimiter({ config, viewerOf, redis }: RateLimiterDeps): RateLimiter {
+  const store: Store = redis
+    ? new RedisStore({ prefix: 'tg:rl:', sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as never })
+    : new MemoryStore();
+  const middleware = rateLimit({
+    windowMs: config.rateLimitWindowMs,
+    limit: config.rateLimitMax,
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    passOnStoreError: true,
+    store,
+    keyGenerator: async (req) => rateLimitKey(await viewerOf(req).catch(() => null), req.ip),
+    // The refusal travels as an error, so each surface answers it in its own shape
+    // (GraphQL errors on /graphql, the envelope on /api/v1).
+    handler: (req, res, next, options) => {
+      const info = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit;
+      const seconds = Math.max(1, Math.ceil(((info?.resetTime?.getTime() ?? Date.now() + options.windowMs) - Date.now()) / 1000));
+      res.setHeader('Retry-After', String(seconds));
+      next(new RateLimitedError(seconds));
+    },
+    validate: { trustProxy: false, xForwardedForHeader: false, keyGeneratorIpFallback: false },
+  });
+  return {
+    middleware,
+    async consume(key) {
+      let hits: number;
+      let resetTime: Date | undefined;
+      try {
+        ({ totalHits: hits, resetTime } = await store.increment(key));
+      } catch {
+        return; // fail open, as for HTTP
+      }
+      if (hits > config.rateLimitMax) {
+        throw new RateLimitedError(Math.max(1, Math.ceil(((resetTime?.getTime() ?? Date.now() + config.rateLimitWindowMs) - Date.now()) / 1000)));
+      }
+    },
+  };
+}
