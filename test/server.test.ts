@@ -52,3 +52,19 @@ describe('HTTP surface', () => {
     expect(response.status).toBe(400);
   });
 });
+
+describe('production mode', () => {
+  it('turns off Sandbox and introspection, and keeps the API working', async () => {
+    const prod = await startTestApp({ NODE_ENV: 'production' });
+    try {
+      const page = await fetch(`${prod.url}/graphql`, { headers: { accept: 'text/html' } });
+      expect(await page.text()).not.toMatch(/sandbox/i);
+      const introspection = await prod.gql('{ __schema { types { name } } }');
+      expect(introspection.body.errors?.[0]?.message).toMatch(/introspection/i);
+      const anonymous = await prod.gql('{ tickets { totalCount } }');
+      expect(anonymous.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    } finally {
+      await prod.stop();
+    }
+  });
+});

@@ -199,10 +199,11 @@ export function select(coll: Collection | undefined, filter: unknown, options: S
   checkFilter(filter);
   checkCollation(options.collation);
   const sort = normalizeSort(options.sort);
-  if (!coll) return [];
   const view = toViewDoc((filter ?? {}) as Doc);
   delete view.$comment; // accepted by mongod in any filter, unknown to mingo
+  // Compiled even for a missing collection: a bad operator is an error either way, as in mongod.
   const query = Object.keys(view).length ? new Query(view, mingoOptions(options.variables)) : undefined;
+  if (!coll) return [];
   const skip = options.skip ?? 0;
   const limit = options.limit ?? 0;
   const stopAt = !sort && limit > 0 ? skip + limit : Infinity;

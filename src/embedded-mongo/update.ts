@@ -149,8 +149,13 @@ function applyOperators(base: Doc, u: Doc, ctx: UpdateContext): UpdateResult {
     }
   };
   overlay(modifier.$set as Doc | undefined, false);
-  overlay(modifier.$min as Doc | undefined, false);
-  overlay(modifier.$max as Doc | undefined, false);
+  // $min/$max take the operand's type only where the operand won.
+  for (const op of ['$min', '$max'] as const) {
+    const won = Object.entries((modifier[op] as Doc | undefined) ?? {}).filter(
+      ([path, value]) => !path.includes('$') && keyOf(getPath(work, path)) === keyOf(toView(value)),
+    );
+    overlay(Object.fromEntries(won), false);
+  }
   overlay(modifier.$inc as Doc | undefined, true);
   overlay(modifier.$mul as Doc | undefined, true);
   for (const [from, to] of Object.entries((modifier.$rename as Doc | undefined) ?? {})) {
