@@ -42,7 +42,8 @@ export function createContainer({ config, connection, pubSub, clock }: Container
     services: { tickets, messages, ratings },
     /** Creates indexes and the id counter; safe to run on every start and on several instances at once. */
     async init(): Promise<void> {
-      await Promise.all(Object.values(models).map((model) => model.init()));
+      // Explicitly: with autoIndex off (src/db/database.ts), Model.init() would build no index at all.
+      await Promise.all(Object.values(models).map((model) => model.createIndexes()));
       await tickets.init();
     },
   };

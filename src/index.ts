@@ -6,6 +6,7 @@ import { connectDatabase, type Database, type DatabaseOptions } from './db/datab
 import { buildAppSchema } from './schema';
 import { createServer, type AppServer } from './server';
 import { createInProcessPubSub, type EventPubSub } from './shared/events';
+import { Redis } from 'ioredis';
 import { createRedisPubSub } from './shared/redis-pubsub';
 import { createLogger, type Logger } from './shared/logger';
 import { type Clock, systemClock } from './shared/time';
@@ -42,6 +43,10 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
       ? createRedisPubSub({ url: config.redisUrl, channelPrefix: `${config.mongodbDatabase}:`, logger })
       : undefined;
   const pubSub = options.pubSub ?? redis?.pubSub ?? createInProcessPubSub();
+  // Rate-limit counters are shared through Redis too; while it is down, requests pass (fail open).
+  const rateLimitRedis =
+    config.redisUrl === undefined ? undefined : new Redis(config.redisUrl, { connectionName: 'ticket-gateway:rate-limit', enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  rateLimitRedis?.on('error', () => undefined); // the pub/sub connections log Redis outages
   const container = createContainer({
     config,
     connection: database.connection,
@@ -53,7 +58,7 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
   initialised.catch((error: unknown) => logger.error({ err: error }, 'could not create indexes and the id counter'));
   await Promise.race([initialised.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, config.mongoServerSelectionTimeoutMs).unref())]);
   const schema = await buildAppSchema(pubSub);
-  const server = await createServer({ config, container, database, schema, logger });
+  const server = await createServer({ config, container, database, schema, logger, redis: rateLimitRedis });
   await new Promise<void>((resolve, reject) => {
     server.httpServer.once('error', reject);
     server.httpServer.listen(config.port, config.host, () => resolve());
@@ -73,6 +78,7 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
     async stop() {
       await server.stop();
       await redis?.close();
+      rateLimitRedis?.disconnect();
       await database.close();
     },
   };

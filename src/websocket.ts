@@ -56,6 +56,18 @@ export function attachGraphQLWebSocket({ server, schema, config, container, logg
     extra.budgetKey = undefined;
   };
 
+  // graphql-ws waits until each event reached the kernel before it takes the next one from the
+  // subscription, so the backlog of a client that stops reading would pile up unseen in the
+  // subscription's queue (and past 1024 events the queue throws, an uncaught exception). Sending
+  // without waiting keeps that backlog in the socket's own buffer, where onNext measures it.
+  server.on('connection', (socket) => {
+    const send = socket.send.bind(socket);
+    socket.send = ((data: string, done?: (error?: Error) => void) => {
+      send(data);
+      done?.();
+    }) as typeof socket.send;
+  });
+
   const handle = useServer<Record<string, unknown>, Extra>(
     {
       schema,
@@ -108,6 +120,8 @@ export function attachGraphQLWebSocket({ server, schema, config, container, logg
         }
         const subscriptions = ctx.extra.subscriptions ?? new Set<string>();
         if (operation.operation === 'subscription') {
+          // One the client completed leaves ctx.subscriptions at once; onComplete only runs later.
+          for (const active of subscriptions) if (!(active in ctx.subscriptions)) subscriptions.delete(active);
           if (subscriptions.size >= config.wsMaxSubscriptionsPerConnection) {
             return [new GraphQLError(`At most ${config.wsMaxSubscriptionsPerConnection} subscriptions per connection`, { extensions: { code: 'BAD_USER_INPUT' } })];
           }

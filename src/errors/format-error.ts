@@ -63,7 +63,9 @@ export function toClientError(
   // Raised before any field ran (parse, validation, variable coercion, credentials): no path.
   const isRequestError = original === undefined || (original instanceof GraphQLError && original.path === undefined);
   if (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR' && (GRAPHQL_CLIENT_CODES.has(code) || code in ERROR_TABLE) && isRequestError) {
-    return { ...base, extensions: { code } };
+    // What the refusal says stays (the field, the limit and its maximum); the HTTP status does not.
+    const { http: _http, stacktrace: _stacktrace, ...details } = formatted.extensions ?? {};
+    return { ...base, extensions: { ...details, code } };
   }
   if (original instanceof GraphQLError && original.originalError === undefined && code === undefined && original.path === undefined) {
     // graphql-js validation or coercion errors raised outside Apollo (the WebSocket path).

@@ -51,6 +51,9 @@ function runGuard(guard: RequestHandler, req: Request, res: Response): Promise<b
 
 const ALLOWED_METHODS = 'GET, POST';
 
+/** Request headers that plugins may look at on the in-process operation. */
+const FORWARDED_HEADERS = ['x-request-id', 'user-agent', 'idempotency-key'] as const;
+
 function header(req: Request, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
@@ -89,14 +92,17 @@ export function createLegacyRouter(deps: LegacyDeps): Router {
 
   /** Runs one page of a row's operation; a GraphQL error becomes the legacy failure. */
   async function execute(route: AnyRoute, variables: Record<string, unknown>, contextValue: AppContext, req: Request, requestId: string): Promise<unknown> {
-    const headers = new HeaderMap();
-    for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers.set(name, value);
+    const headers = new HeaderMap([['content-type', 'application/json']]);
+    for (const name of FORWARDED_HEADERS) {
+      const value = header(req, name);
+      if (value !== undefined) headers.set(name, value);
+    }
     const response = await deps.apollo.executeOperation(
       {
         query: route.operation as TypedDocumentNode<Record<string, unknown>, Record<string, unknown>>,
         operationName: operationNames.get(route),
         variables,
-        // Plugins see the caller's headers; the operation itself always travels as a POST.
+        // Plugins see an in-process POST (never the legacy body's headers, nor its credentials).
         http: { method: 'POST', headers, search: '', body: undefined },
       },
       { contextValue },
@@ -174,11 +180,3 @@ export function createLegacyRouter(deps: LegacyDeps): Router {
   return router;
 }
 
-/**
- * Answers an AppError raised in front of the shim (e.g. RATE_LIMITED by the rate-limit middleware) as
- * the legacy envelope, so every /api/v1 answer keeps the one shape.
- */
-export function sendLegacyError(res: Response, error: AppError): void {
-  const requestId = String(res.locals.requestId ?? currentRequestId() ?? newRequestId());
-  sendFailure(res, failureOfAppError(error, requestId));
-}

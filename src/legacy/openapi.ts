@@ -1,3 +1,4 @@
+import { Kind, OperationTypeNode } from 'graphql';
 import type { Config } from '../config';
 import type { JsonSchema, ParamSpec } from './params';
 import type { AnyRoute } from './route';
@@ -11,8 +12,9 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   403: 'The caller may not do this (a user token on the legacy API; another user\'s ticket for V7/V8).',
   404: 'No such ticket in the caller\'s account, or no such endpoint.',
   405: 'A method other than GET or POST.',
-  409: 'The ticket\'s state forbids it (a message on a closed ticket, reopening an open one, ...).',
+  409: 'The ticket\'s state forbids it (a message on a closed ticket, reopening an open one, ...), or a request with the same Idempotency-Key is still running.',
   413: 'The body is larger than 1 MiB.',
+  422: 'The Idempotency-Key was already used with a different request.',
   429: 'Rate limit hit; retry after `Retry-After` seconds.',
   500: 'Something unexpected; the message is only "Internal error (request <id>)".',
   503: 'The database is unreachable.',
@@ -42,6 +44,19 @@ function documented(spec: ParamSpec<unknown>): JsonSchema {
   return { ...spec.schema, description: spec.description };
 }
 
+/** Rows that write (their operation is a mutation) accept an `Idempotency-Key`. */
+function writes(route: AnyRoute): boolean {
+  return route.operation.definitions.some((d) => d.kind === Kind.OPERATION_DEFINITION && d.operation === OperationTypeNode.MUTATION);
+}
+
+const IDEMPOTENCY_KEY = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description: 'Makes a retry safe: the same key (per credential, for 24 h) with the same request replays the first answer and writes nothing.',
+  schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,255}$' },
+};
+
 /** The operation of one URL form (`form` leading path parameters) and method. */
 function operation(route: AnyRoute, form: number, method: 'get' | 'post'): JsonSchema {
   const inPath = route.pathParams.slice(0, form);
@@ -53,6 +68,7 @@ function operation(route: AnyRoute, form: number, method: 'get' | 'post'): JsonS
     description: route.params[name].description,
     schema: route.params[name].schema,
   }));
+  if (writes(route)) parameters.push(IDEMPOTENCY_KEY);
   let requestBody: JsonSchema | undefined;
   if (method === 'get') {
     for (const [name, spec] of others) {
@@ -74,7 +90,7 @@ function operation(route: AnyRoute, form: number, method: 'get' | 'post'): JsonS
       },
     };
   }
-  const statuses = [...new Set([...COMMON_ERRORS, ...route.errors])].sort((a, b) => a - b);
+  const statuses = [...new Set([...COMMON_ERRORS, ...route.errors, ...(writes(route) ? [409, 422] : [])])].sort((a, b) => a - b);
   const suffix = form === route.documentedPathForms[0] ? '' : form === 0 ? '_without_path' : `_by_${inPath.join('_')}`;
   return {
     operationId: `${route.name}${suffix}_${method}`,
@@ -103,7 +119,7 @@ export function pathOf(route: AnyRoute, form: number): string {
  * coerce requests describe them here, and each row's success schema is the one its projector fills.
  */
 export function buildOpenApi(routes: readonly AnyRoute[], config: Pick<Config, 'legacyTimezone'>): JsonSchema {
-  const allStatuses = [...new Set([...COMMON_ERRORS, ...routes.flatMap((route) => route.errors)])].sort((a, b) => a - b);
+  const allStatuses = [...new Set([...COMMON_ERRORS, ...routes.flatMap((route) => [...route.errors, ...(writes(route) ? [409, 422] : [])])])].sort((a, b) => a - b);
   const paths: Record<string, JsonSchema> = {};
   for (const route of routes) {
     for (const form of route.documentedPathForms) {

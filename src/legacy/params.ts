@@ -84,9 +84,13 @@ export const param = {
   count<R extends boolean>(required: R, description: string): ParamSpec<number, R> {
     return integerSpec(required, description, 'must be a non-negative integer', 0, Number.MAX_SAFE_INTEGER);
   },
-  /** Any 32-bit integer; the range is the GraphQL rule's, `expected` only describes it. */
-  integer<R extends boolean>(required: R, description: string, expected: string): ParamSpec<number, R> {
-    return integerSpec(required, description, expected, -INT_MAX - 1, INT_MAX);
+  /**
+   * Any 32-bit integer. The range is the GraphQL rule's: `expected` and `documented` only describe it
+   * (in 400 messages and in OpenAPI).
+   */
+  integer<R extends boolean>(required: R, description: string, expected: string, documented: { minimum: number; maximum: number }): ParamSpec<number, R> {
+    const spec = integerSpec(required, description, expected, -INT_MAX - 1, INT_MAX);
+    return { ...spec, schema: { ...spec.schema, ...documented } };
   },
   /** "true" / "false" (any case), "1" / "0", JSON true / false. */
   boolean<R extends boolean>(required: R, description: string): ParamSpec<boolean, R> {

@@ -337,7 +337,7 @@ const rateTicket = defineRoute({
   params: {
     ticketId: param.ticketId(true, 'The closed ticket to rate.'),
     userId: param.userId(true, 'The ticket\'s user.'),
-    ratingValue: param.integer(true, 'The rating: 1, 2, 3, 4 or 5.', 'must be an integer from 1 to 5'),
+    ratingValue: param.integer(true, 'The rating: 1, 2, 3, 4 or 5.', 'must be an integer from 1 to 5', { minimum: 1, maximum: 5 }),
   },
   pathParams: [],
   documentedPathForms: [0],

@@ -8,6 +8,7 @@ import {
 } from 'graphql';
 import { type ComplexityEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
 import type { Config } from '../config';
+import { MAX_PAGE_SIZE } from '../shared/pagination';
 
 export type QueryLimits = Pick<Config, 'maxQueryDepth' | 'maxQueryCost' | 'maxQueryTokens'>;
 
@@ -16,13 +17,17 @@ const DEFAULT_FIRST = 50;
 
 /**
  * Lists cost by their page size: `first` items, each costing its selection. A field without
- * `first` costs 1 plus its children (the simple estimator).
+ * `first` costs 1 plus its children (the simple estimator). Every `first` seen is reported, so a page
+ * over the cap is refused before the query runs rather than after the lists around it were read.
  */
-const pageEstimator: ComplexityEstimator = ({ args, childComplexity, field }) => {
-  if (!field.args.some((arg) => arg.name === 'first')) return undefined;
-  const first = typeof args.first === 'number' ? args.first : DEFAULT_FIRST;
-  return 1 + Math.max(first, 1) * Math.max(childComplexity, 1);
-};
+function pageEstimator(seen: (first: number) => void): ComplexityEstimator {
+  return ({ args, childComplexity, field }) => {
+    if (!field.args.some((arg) => arg.name === 'first')) return undefined;
+    const first = typeof args.first === 'number' ? args.first : DEFAULT_FIRST;
+    seen(first);
+    return 1 + Math.max(first, 1) * Math.max(childComplexity, 1);
+  };
+}
 
 function depthOf(selectionSet: SelectionSetNode | undefined, fragments: Map<string, FragmentDefinitionNode>, seen: Set<string>): number {
   if (!selectionSet) return 0;
@@ -48,8 +53,8 @@ function refuse(message: string, details: Record<string, unknown>): GraphQLError
 }
 
 /**
- * Checks depth and cost of a parsed, validated operation, before anything executes: a refused query
- * does no database work. Used by Apollo (HTTP and the legacy shim) and by graphql-ws alike.
+ * Checks depth, page sizes (`first` at most 200) and cost of a parsed, validated operation, before
+ * anything executes: a refused query does no database work. Used by Apollo (HTTP and the legacy shim) and by graphql-ws alike.
  */
 export function checkQueryLimits(
   schema: GraphQLSchema,
@@ -71,16 +76,20 @@ export function checkQueryLimits(
     }
   }
   let cost: number;
+  let largestPage = 0;
   try {
     cost = getComplexity({
       schema,
       query: document,
       variables: variables ?? {},
       operationName: operationName ?? undefined,
-      estimators: [pageEstimator, simpleEstimator({ defaultComplexity: 1 })],
+      estimators: [pageEstimator((first) => (largestPage = Math.max(largestPage, first))), simpleEstimator({ defaultComplexity: 1 })],
     });
   } catch (error) {
     return error instanceof GraphQLError ? refuse(error.message, { limit: 'cost' }) : refuse('The query cost could not be computed', { limit: 'cost' });
+  }
+  if (largestPage > MAX_PAGE_SIZE) {
+    return refuse(`first must be at most ${MAX_PAGE_SIZE}`, { field: 'first', limit: 'first', maximum: MAX_PAGE_SIZE });
   }
   if (cost > limits.maxQueryCost) {
     return refuse(`The query costs ${cost}; the maximum is ${limits.maxQueryCost}. Ask for smaller pages (first) or fewer fields.`, {

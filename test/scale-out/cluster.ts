@@ -25,17 +25,22 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-export async function startCluster(): Promise<Cluster> {
+export async function startCluster(extraEnv: Record<string, string> = {}): Promise<Cluster> {
   const database = `scale_out_${randomBytes(4).toString('hex')}`;
   const started: Array<{ stop(): Promise<void> }> = [];
   const stopAll = async () => {
-    await Promise.allSettled(started.reverse().map((p) => p.stop()));
+    await Promise.allSettled(started.splice(0).reverse().map((p) => p.stop()));
+  };
+  /** Starts all at once; keeps whatever started, so that a failure of one stops the others too. */
+  const together = async <T extends { stop(): Promise<void> }>(starts: Array<Promise<T>>): Promise<T[]> => {
+    const results = await Promise.allSettled(starts);
+    for (const result of results) if (result.status === 'fulfilled') started.push(result.value);
+    const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed) throw failed.reason;
+    return results.map((result) => (result as PromiseFulfilledResult<T>).value);
   };
   try {
-    const [redis, mongo] = await Promise.all([
-      startRedis().then((r) => (started.push(r), r)),
-      startMongoProcess().then((m) => (started.push(m), m)),
-    ]);
+    const [redis, mongo] = (await together<TestRedis | MongoProcess>([startRedis(), startMongoProcess()])) as [TestRedis, MongoProcess];
     const env = {
       MONGODB_URI: mongo.uri,
       MONGODB_DATABASE: database,
@@ -44,11 +49,9 @@ export async function startCluster(): Promise<Cluster> {
       JWT_SECRET,
       API_KEYS: `${ACME_KEY}:acme,${GLOBEX_KEY}:globex`,
       SHUTDOWN_TIMEOUT_MS: '5000',
+      ...extraEnv,
     };
-    const [a, b] = await Promise.all([
-      startGatewayProcess('gateway-a', env).then((g) => (started.push(g), g)),
-      startGatewayProcess('gateway-b', env).then((g) => (started.push(g), g)),
-    ]);
+    const [a, b] = await together([startGatewayProcess('gateway-a', env), startGatewayProcess('gateway-b', env)]);
     return {
       redis,
       mongo,

@@ -24,7 +24,7 @@ import {
   type Cluster,
   type LiveClient,
 } from './cluster';
-import type { GatewayProcess, LogEntry } from '../helpers/processes';
+import { until, type GatewayProcess, type LogEntry } from '../helpers/processes';
 
 jest.setTimeout(60_000);
 
@@ -42,6 +42,11 @@ beforeAll(async () => {
 
 afterEach(async () => {
   await Promise.allSettled(clients.splice(0).map((client) => client.dispose()));
+  // The next test's "subscribed" check must not be satisfied by this test's subscriptions.
+  if (c?.redis.running) {
+    let left: string[] = [];
+    await until(async () => (left = await c.redis.channels(`${c.database}:*`)).length === 0, 10000, () => `unsubscribed channels (left: ${left.join(', ')})`);
+  }
 });
 
 afterAll(async () => {
@@ -227,5 +232,40 @@ describe('Redis outage', () => {
       expect(gateway.logs().find(isRedisLog)).toMatchObject({ redis: `redis://127.0.0.1:${c.redis.port}` });
     }
     console.log(`Redis outage: writes during the outage took ${writeMs} ms for 4 requests; live events resumed ${resumedMs} ms after redis-server was restarted`);
+  });
+});
+
+describe('other parts failing (these run last: they take A and MongoDB down)', () => {
+  it('a gateway that stops closes its WebSockets with 1001, so clients reconnect through the load balancer, while the other keeps serving', async () => {
+    const ticketId = await raiseTicket(c.b, 46, 'gateway down');
+    const closeCodes: number[] = [];
+    const admin = live(c.a, { apiKey: ACME_KEY });
+    admin.client.on('closed', (event) => void closeCodes.push((event as { code: number }).code));
+    admin.subscribe(MESSAGE_ADDED, { ticketId }, message);
+    await c.redis.waitForSubscribers(c.channel('MESSAGE_ADDED', 'acme', ticketId), 1);
+
+    const exit = new Promise<number | null>((resolve) => c.a.process.child.once('exit', (code) => resolve(code)));
+    await c.a.stop();
+    expect(await exit).toBe(0);
+    expect(closeCodes).toEqual([1001]);
+    await sendVia(c.b, ticketId, 'B still serves');
+    expect(await storedBodies(c.b, ticketId)).toEqual(['gateway down: first words', 'B still serves']);
+  });
+
+  it('MongoDB down: the remaining instance answers SERVICE_UNAVAILABLE / 503 within 5 s, and /readyz says 503', async () => {
+    const ticketId = await raiseTicket(c.b, 47, 'mongo down');
+    await c.mongo.stop();
+    const started = Date.now();
+    const [graphql, legacy, ready] = await Promise.all([
+      gql(c.b, SEND, { input: { ticketId, body: 'no database' } }),
+      legacyPost(c.b, 'send_message', { ticketId: Number(ticketId), ticketMessage: 'no database', sender: 'admin', sender_name: 'bob', showToUser: true }),
+      fetch(`${c.b.url}/readyz`),
+    ]);
+    const ms = Date.now() - started;
+    expect(graphql.body.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
+    expect(legacy.status).toBe(503);
+    expect(ready.status).toBe(503);
+    expect(ms).toBeLessThan(5000);
+    console.log(`MongoDB down: GraphQL, /api/v1 and /readyz answered within ${ms} ms`);
   });
 });

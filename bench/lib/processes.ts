@@ -1,0 +1,224 @@
+/**
+ * The processes a benchmark measures: the standalone embedded MongoDB, the built gateway
+ * (`node dist/src/index.js`) and the hand-written REST baseline, each a real child process.
+ * Only PATH is inherited, so a developer's own MONGODB_URI or REDIS_URL cannot leak in.
+ * Every child is killed when the runner exits, even after a failure.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+
+/** The directory holding package.json above this file (it runs from dist/bench/lib). */
+function repoRoot(): string {
+  for (let dir = __dirname; path.dirname(dir) !== dir; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+  }
+  return process.cwd();
+}
+
+export const ROOT = repoRoot();
+export const DIST = path.join(ROOT, 'dist');
+
+const alive = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of alive) child.kill('SIGKILL');
+});
+
+export interface Child {
+  readonly name: string;
+  readonly pid: number;
+  readonly child: ChildProcess;
+  /** stdout and stderr so far (the last 20,000 characters of each). */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+function startChild(name: string, script: string, env: Record<string, string>, nodeArgs: string[] = []): { child: Child; lines: AsyncLineWaiter } {
+  const child = spawn(process.execPath, [...nodeArgs, script], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  alive.add(child);
+  let stdout = '';
+  let stderr = '';
+  const waiter = new AsyncLineWaiter();
+  child.stdout!.on('data', (chunk: Buffer) => {
+    stdout = (stdout + chunk.toString()).slice(-20000);
+    waiter.push(chunk.toString());
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-20000);
+  });
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => {
+      alive.delete(child);
+      waiter.close(`${name} exited (code ${child.exitCode}, signal ${child.signalCode}): ${stderr.slice(-2000) || stdout.slice(-2000)}`);
+      resolve();
+    });
+  });
+  if (child.pid === undefined) throw new Error(`could not start ${name}`);
+  return {
+    lines: waiter,
+    child: {
+      name,
+      pid: child.pid,
+      child,
+      output: () => `${stdout}\n${stderr}`,
+      async stop() {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 8000);
+        await exited;
+        clearTimeout(timer);
+      },
+    },
+  };
+}
+
+class AsyncLineWaiter {
+  private partial = '';
+  private readonly lines: string[] = [];
+  private closed: string | undefined;
+  private readonly listeners = new Set<() => void>();
+
+  push(text: string): void {
+    const parts = (this.partial + text).split('\n');
+    this.partial = parts.pop()!;
+    this.lines.push(...parts);
+    for (const listener of this.listeners) listener();
+  }
+
+  close(reason: string): void {
+    this.closed = reason;
+    for (const listener of this.listeners) listener();
+  }
+
+  wait(match: RegExp, ms: number): Promise<RegExpExecArray> {
+    return new Promise((resolve, reject) => {
+      let checked = 0;
+      const check = () => {
+        for (; checked < this.lines.length; checked++) {
+          const found = match.exec(this.lines[checked]);
+          if (found) return done(() => resolve(found));
+        }
+        if (this.closed !== undefined) done(() => reject(new Error(this.closed)));
+      };
+      const timer = setTimeout(() => done(() => reject(new Error(`timed out after ${ms} ms waiting for ${match}`))), ms);
+      const done = (then: () => void) => {
+        clearTimeout(timer);
+        this.listeners.delete(check);
+        then();
+      };
+      this.listeners.add(check);
+      check();
+    });
+  }
+}
+
+/** A port nobody listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForHttp(url: string, child: Child, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (child.child.exitCode !== null) throw new Error(`${child.name} exited before it was ready: ${child.output().slice(-2000)}`);
+    try {
+      const res = await fetch(url);
+      if (res.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${child.name} was not ready at ${url} after ${ms} ms: ${child.output().slice(-2000)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+export interface MongoProcess extends Child {
+  /** mongodb://127.0.0.1:<port>/ */
+  readonly uri: string;
+}
+
+/** `node dist/src/embedded-mongo/cli.js --port 0`: one standalone in-memory MongoDB. */
+export async function startMongo(name = 'embedded-mongo'): Promise<MongoProcess> {
+  const { child, lines } = startChild(name, path.join(DIST, 'src/embedded-mongo/cli.js'), {}, ['--max-old-space-size=4096']);
+  try {
+    const [uri] = await lines.wait(/mongodb:\/\/\S+/, 30000);
+    return { ...child, uri };
+  } catch (error) {
+    await child.stop();
+    throw error;
+  }
+}
+
+export interface HttpProcess extends Child {
+  /** http://127.0.0.1:<port> */
+  readonly url: string;
+  readonly port: number;
+}
+
+/** The API key every benchmark request carries, and the account it is an admin of. */
+export const BENCH_KEY = 'bench-api-key-0123456789abcdef';
+export const BENCH_ACCOUNT = 'bench';
+
+/**
+ * The built gateway, `node dist/src/index.js`, on MONGODB_URI with an API key, quiet logs and
+ * limits raised out of the way of load generation (the rate limiter still runs on every request).
+ */
+export async function startGateway(name: string, mongoUri: string, database: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<HttpProcess> {
+  const port = await freePort();
+  const { child } = startChild(
+    name,
+    path.join(DIST, 'src/index.js'),
+    {
+      // Production: no Sandbox, no introspection, credentials required, as deployed.
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      MONGODB_URI: mongoUri,
+      MONGODB_DATABASE: database,
+      API_KEYS: `${BENCH_KEY}:${BENCH_ACCOUNT}`,
+      RATE_LIMIT_MAX: '1000000000',
+      ...env,
+    },
+    nodeArgs,
+  );
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitForHttp(`${url}/readyz`, child, 60000);
+    return { ...child, url, port };
+  } catch (error) {
+    await child.stop();
+    throw error;
+  }
+}
+
+/** bench/baseline-rest.ts: plain express + mongoose `.lean()`, the same database. */
+export async function startRestBaseline(mongoUri: string, database: string, nodeArgs: string[] = []): Promise<HttpProcess> {
+  const port = await freePort();
+  const { child } = startChild(
+    'baseline-rest',
+    path.join(DIST, 'bench/baseline-rest.js'),
+    { NODE_ENV: 'production', PORT: String(port), MONGODB_URI: mongoUri, MONGODB_DATABASE: database, API_KEY: BENCH_KEY, ACCOUNT_ID: BENCH_ACCOUNT },
+    nodeArgs,
+  );
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitForHttp(`${url}/healthz`, child, 60000);
+    return { ...child, url, port };
+  } catch (error) {
+    await child.stop();
+    throw error;
+  }
+}

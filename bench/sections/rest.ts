@@ -1,0 +1,126 @@
+/**
+ * 2. The GraphQL layer against a hand-written REST handler (bench/baseline-rest.ts): the same two
+ * reads, the same fields, on one standalone embedded MongoDB both servers point at. Each server is
+ * its own process; they are measured one at a time, interleaved.
+ */
+import { graphqlBody, graphqlOk, JSON_HEADERS, KEY_HEADERS, gql } from '../lib/client';
+import type { BenchContext, Section } from '../lib/context';
+import { interleave, load, summarize, type RequestSpec, type Summary } from '../lib/load';
+import { startGateway, startMongo, startRestBaseline } from '../lib/processes';
+import type { SectionResult } from '../lib/report';
+import { connect, insertTickets, reserveIds, seedTickets, ticketDoc } from '../lib/seed';
+import { ratio } from '../lib/stats';
+
+const SEEDED = 2000;
+const LOW = 10;
+const SATURATED = 50;
+const CONVERSATION = 10;
+
+const TICKET_FIELDS = 'id accountId userId subject type groupName priority status due assignedTo createdAt updatedAt';
+
+export const TICKET_WITH_CONVERSATION = `query TicketWithConversation($id: ID!) {
+  ticket(id: $id) {
+    ${TICKET_FIELDS}
+    messages(first: 50) { edges { node { sender senderName body showToUser createdAt } } pageInfo { hasNextPage } }
+  }
+}`;
+
+export const TICKET_LIST = `query TicketList($filter: TicketFilter, $first: Int) {
+  tickets(filter: $filter, first: $first) {
+    edges { node { ${TICKET_FIELDS} } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+
+const restOk = (body: string) => body.startsWith('{"ticket') && !body.includes('"error"');
+
+export const restSection: Section = {
+  name: 'rest',
+  title: '2. GraphQL layer vs hand-written REST (express + mongoose .lean())',
+  async run(ctx: BenchContext): Promise<SectionResult> {
+    const mongo = await startMongo();
+    const database = 'bench_rest';
+    const { client, db } = await connect(mongo.uri, database);
+    try {
+      ctx.log(`  seeding ${SEEDED} tickets`);
+      await seedTickets(db, SEEDED);
+      // Tickets with a conversation of CONVERSATION messages, read by both servers.
+      const ids = await reserveIds(db, 50);
+      await insertTickets(db, ids.map((id, k) => ticketDoc(id, k, { users: 50, messages: CONVERSATION, total: 50, status: 'open' })));
+      const gateway = await startGateway('gateway', mongo.uri, database, {}, ctx.serverNodeArgs);
+      const rest = await startRestBaseline(mongo.uri, database, ctx.serverNodeArgs);
+      try {
+        let i = 0;
+        const nextId = () => ids[i++ % ids.length];
+        const reads: Record<string, { graphql: RequestSpec; rest: RequestSpec }> = {
+          'ticket + conversation': {
+            graphql: { method: 'POST', path: '/graphql', headers: JSON_HEADERS, next: () => ({ body: graphqlBody(TICKET_WITH_CONVERSATION, { id: String(nextId()) }) }), check: graphqlOk },
+            rest: { method: 'GET', path: '/tickets/1', headers: KEY_HEADERS, next: () => ({ path: `/tickets/${nextId()}` }), check: restOk },
+          },
+          'open tickets, first 50': {
+            graphql: { method: 'POST', path: '/graphql', headers: JSON_HEADERS, body: graphqlBody(TICKET_LIST, { filter: { view: 'OPEN' }, first: 50 }), check: graphqlOk },
+            rest: { method: 'GET', path: '/tickets?status=open&limit=50', headers: KEY_HEADERS, check: restOk },
+          },
+        };
+
+        // Same answers before timing: the same tickets, the same conversation.
+        const viaGraphql = await gql<{ ticket: { messages: { edges: unknown[] } } }>(gateway.url, TICKET_WITH_CONVERSATION, { id: String(ids[0]) });
+        const viaRest = (await (await fetch(`${rest.url}/tickets/${ids[0]}`, { headers: KEY_HEADERS })).json()) as { messages: unknown[] };
+        const listGraphql = await gql<{ tickets: { edges: Array<{ node: { id: string } }> } }>(gateway.url, TICKET_LIST, { filter: { view: 'OPEN' }, first: 50 });
+        const listRest = (await (await fetch(`${rest.url}/tickets?status=open&limit=50`, { headers: KEY_HEADERS })).json()) as { tickets: Array<{ id: string }> };
+        if (viaGraphql.ticket.messages.edges.length !== viaRest.messages.length || listGraphql.tickets.edges.map((e) => e.node.id).join() !== listRest.tickets.map((t) => t.id).join()) {
+          throw new Error('GraphQL and the REST baseline answer different data');
+        }
+
+        const rows: Array<{ read: string; connections: number; graphql: Summary; rest: Summary }> = [];
+        for (const [read, pair] of Object.entries(reads)) {
+          for (const connections of [LOW, SATURATED]) {
+            ctx.log(`  ${read}, ${connections} connections`);
+            const samples = await interleave(
+              [
+                { name: `graphql c${connections}`, run: (s) => load(gateway.url, pair.graphql, connections, s) },
+                { name: `rest c${connections}`, run: (s) => load(rest.url, pair.rest, connections, s) },
+              ],
+              { rounds: ctx.rounds, durationS: ctx.durationS, warmupS: ctx.warmupS, log: ctx.log },
+            );
+            rows.push({ read, connections, graphql: summarize(samples.get(`graphql c${connections}`)!), rest: summarize(samples.get(`rest c${connections}`)!) });
+          }
+        }
+        const goals = Object.keys(reads).flatMap((read) => {
+          const low = rows.find((r) => r.read === read && r.connections === LOW)!;
+          const high = rows.find((r) => r.read === read && r.connections === SATURATED)!;
+          const p50 = ratio(low.graphql.p50, low.rest.p50);
+          const rps = ratio(high.rest.rps, high.graphql.rps);
+          return [
+            { goal: `${read}: GraphQL p50 at ${LOW} connections within 1.2x of REST`, value: `${p50}x (${low.graphql.p50} vs ${low.rest.p50} ms)`, met: p50 <= 1.2 },
+            { goal: `${read}: REST/GraphQL saturated req/s (${SATURATED} connections) within 1.5x`, value: `${rps}x (${high.rest.rps} vs ${high.graphql.rps} req/s)`, met: rps <= 1.5 },
+          ];
+        });
+        const failures = rows.reduce((sum, r) => sum + r.graphql.failures + r.rest.failures, 0);
+        return {
+          section: 'rest',
+          title: this.title,
+          date: new Date().toISOString(),
+          command: ctx.command,
+          machine: ctx.machine,
+          settings: { durationS: ctx.durationS, rounds: ctx.rounds, warmupS: ctx.warmupS, tickets: SEEDED + ids.length, conversation: CONVERSATION },
+          tables: [
+            {
+              title: `medians of ${ctx.rounds} interleaved rounds; latency in ms`,
+              columns: ['read', 'connections', 'graphql req/s', 'rest req/s', 'rest/graphql req/s', 'graphql p50', 'rest p50', 'graphql/rest p50', 'graphql p99', 'rest p99'],
+              rows: rows.map((r) => [r.read, r.connections, r.graphql.rps, r.rest.rps, ratio(r.rest.rps, r.graphql.rps), r.graphql.p50, r.rest.p50, ratio(r.graphql.p50, r.rest.p50), r.graphql.p99, r.rest.p99]),
+            },
+          ],
+          goals,
+          notes: failures ? [`${failures} failed or unexpected responses`] : [],
+          data: rows,
+        };
+      } finally {
+        await Promise.all([gateway.stop(), rest.stop()]);
+      }
+    } finally {
+      await client.close();
+      await mongo.stop();
+    }
+  },
+};
