@@ -1,4 +1,5 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import cors from 'cors';
 import helmet from 'helmet';
@@ -55,7 +56,7 @@ function header(req: Request, name: string): string | undefined {
 /** Credentials an HTTP request carries; the legacy API also accepts `?api_key=`. */
 function httpCredentials(req: Request): Credentials {
   const credentials: Credentials = { authorization: header(req, 'authorization'), apiKey: header(req, 'x-api-key') };
-  if (req.baseUrl === '/api/v1' && credentials.apiKey === undefined) {
+  if (req.baseUrl.toLowerCase() === '/api/v1' && credentials.apiKey === undefined) {
     const key = new URL(req.originalUrl, 'http://x').searchParams.get('api_key');
     if (key !== null) credentials.apiKey = key;
   }
@@ -68,12 +69,34 @@ function sendGraphQLError(res: Response, error: AppError): void {
 }
 
 /**
+ * Requests Node's HTTP parser refuses before express runs (a request line or headers over 16 KB, a
+ * malformed request) still get a JSON answer, in the legacy envelope on /api/v1.
+ */
+function answerClientError(error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex): void {
+  if (!socket.writable || !error.code?.startsWith('HPE_')) {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+  const status = tooLarge ? 431 : 400;
+  const message = tooLarge ? 'The request line and headers must be under 16 KiB: send large values in the body' : 'The request is not valid HTTP';
+  const legacy = /^[A-Z]+ \/api\/v1\//i.test(error.rawPacket?.subarray(0, 64).toString('latin1') ?? '');
+  const body = JSON.stringify(
+    legacy ? { status: 'error', errorCode: status, message } : { errors: [{ message, extensions: { code: 'BAD_USER_INPUT' } }] },
+  );
+  socket.end(
+    `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+/**
  * Builds the express app, Apollo, the legacy shim and graphql-ws on one HTTP server; the caller listens.
  */
 export async function createServer({ config, container, database, schema, logger, redis }: ServerDeps): Promise<AppServer> {
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createHttpServer(app);
+  httpServer.on('clientError', answerClientError);
   let draining = false;
 
   // Credentials are resolved once per request: the rate limiter and the context share the result.

@@ -28,7 +28,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const names = ['MongoServerSelectionError', 'MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoNotConnectedError', 'MongoTopologyClosedError', 'MongooseServerSelectionError'];
   if (names.includes(error.name)) return true;
-  if (error instanceof mongoose.Error && /buffering timed out|Client must be connected/.test(error.message)) return true;
+  if (error instanceof mongoose.Error && /buffering timed out|Client must be connected|before initial connection is complete/.test(error.message)) return true;
   return /Topology is closed|connection .* closed|ECONNREFUSED|ECONNRESET/.test(error.message) && error.name.startsWith('Mongo');
 }
 

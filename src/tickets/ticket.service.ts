@@ -10,7 +10,7 @@ import { addHours, type Clock, dayBounds } from '../shared/time';
 import type { MessageService } from '../messages/message.service';
 import { NOT_CLOSED, type TicketModels } from './ticket.model';
 import { priorityFromApi, type TicketRecord, toTicketEvent } from './ticket.mapper';
-import type { RaiseTicketInput, ReopenTicketInput, ResolutionInput, TicketFilter } from './ticket.inputs';
+import { LIMITS, type RaiseTicketInput, type ReopenTicketInput, type ResolutionInput, type TicketFilter } from './ticket.inputs';
 import { TicketPriority, TicketView } from './ticket.type';
 import { canSeeTicket, ticketScope } from './ticket.visibility';
 
@@ -225,6 +225,7 @@ export class TicketService {
     if (viewer.role !== 'admin') throw new ForbiddenError('Only an admin may assign tickets');
     const id = parseTicketId(rawId);
     const admin = requiredText(rawAdmin, 'admin');
+    if (admin.length > LIMITS.name) throw new BadUserInputError('admin', `admin must be at most ${LIMITS.name} characters`);
     return this.transition(
       viewer,
       id,
