@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { type Config, ConfigError, loadConfig } from './config';
 import { createContainer, type Container } from './container';
@@ -53,12 +54,25 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
     pubSub,
     clock: options.clock ?? systemClock,
   });
-  // Indexes and the id counter are set up as soon as the database answers (now, or once it comes up).
-  const initialised = database.connected.then(() => container.init());
-  initialised.catch((error: unknown) => logger.error({ err: error }, 'could not create indexes and the id counter'));
+  // Indexes and the id counter are set up as soon as the database answers (now, or once it comes up),
+  // and again after a reconnection (a restarted server may have lost them); /readyz waits for the first.
+  let ready = false;
+  const initialise = () =>
+    container.init().then(
+      () => {
+        ready = true;
+      },
+      (error: unknown) => logger.error({ err: error }, 'could not create indexes and the id counter'),
+    );
+  const initialised = database.connected.then(initialise);
+  database.connection.on('reconnected', () => void initialise());
+  if (rateLimitRedis) {
+    // Counting starts with the first request only if the connection is up by then.
+    await Promise.race([once(rateLimitRedis, 'ready'), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+  }
   await Promise.race([initialised.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, config.mongoServerSelectionTimeoutMs).unref())]);
   const schema = await buildAppSchema(pubSub);
-  const server = await createServer({ config, container, database, schema, logger, redis: rateLimitRedis });
+  const server = await createServer({ config, container, database, schema, logger, redis: rateLimitRedis, isInitialised: () => ready });
   await new Promise<void>((resolve, reject) => {
     server.httpServer.once('error', reject);
     server.httpServer.listen(config.port, config.host, () => resolve());
@@ -84,6 +98,9 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
   };
 }
 
+/** Upper bound of the time /readyz answers 503 before a SIGTERM stops the listener (a quarter of SHUTDOWN_TIMEOUT_MS at most). */
+const READINESS_GRACE_MS = 2000;
+
 async function main(): Promise<void> {
   let config: Readonly<Config>;
   try {
@@ -100,23 +117,28 @@ async function main(): Promise<void> {
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    app.logger.info({ signal }, 'shutting down: finishing in-flight requests');
     app.server.markDraining();
+    // After a SIGTERM (an orchestrator's stop), /readyz answers 503 for a moment while requests are still
+    // served, so a load balancer takes the instance out of rotation before it stops accepting connections.
+    const readinessGraceMs = signal === 'SIGTERM' ? Math.min(READINESS_GRACE_MS, config.shutdownTimeoutMs / 4) : 0;
+    app.logger.info({ signal, readinessGraceMs }, 'shutting down: finishing in-flight requests');
     const timer = setTimeout(() => {
       app.logger.error('shutdown timed out; exiting');
       process.exit(1);
     }, config.shutdownTimeoutMs);
     timer.unref();
-    app.stop().then(
-      () => {
-        app.logger.info('stopped');
-        process.exit(0);
-      },
-      (error: unknown) => {
-        app.logger.error({ err: error }, 'error during shutdown');
-        process.exit(1);
-      },
-    );
+    setTimeout(() => {
+      app.stop().then(
+        () => {
+          app.logger.info('stopped');
+          process.exit(0);
+        },
+        (error: unknown) => {
+          app.logger.error({ err: error }, 'error during shutdown');
+          process.exit(1);
+        },
+      );
+    }, readinessGraceMs);
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));

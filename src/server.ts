@@ -36,6 +36,8 @@ export interface ServerDeps {
   logger: Logger;
   /** Shares rate-limit counters between instances. */
   redis?: Redis;
+  /** True once indexes and the id counter exist: until then /readyz answers 503. */
+  isInitialised(): boolean;
 }
 
 export interface AppServer {
@@ -92,7 +94,7 @@ function answerClientError(error: NodeJS.ErrnoException & { rawPacket?: Buffer }
 /**
  * Builds the express app, Apollo, the legacy shim and graphql-ws on one HTTP server; the caller listens.
  */
-export async function createServer({ config, container, database, schema, logger, redis }: ServerDeps): Promise<AppServer> {
+export async function createServer({ config, container, database, schema, logger, redis, isInitialised }: ServerDeps): Promise<AppServer> {
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createHttpServer(app);
@@ -141,7 +143,7 @@ export async function createServer({ config, container, database, schema, logger
       res.status(503).json({ status: 'draining' });
       return;
     }
-    const up = await database.isUp();
+    const up = (await database.isUp()) && isInitialised();
     res.status(up ? 200 : 503).json({ status: up ? 'ready' : 'unavailable' });
   });
 
@@ -160,6 +162,8 @@ export async function createServer({ config, container, database, schema, logger
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
     allowBatchedHttpRequests: true,
+    // main() owns SIGTERM/SIGINT (readiness first, then stop); Apollo's own handlers would stop at once.
+    stopOnTerminationSignals: false,
     parseOptions: { maxTokens: config.maxQueryTokens },
     formatError: (formatted, error) => toClientError(formatted, unwrapResolverError(error), logger),
     plugins: [

@@ -70,7 +70,7 @@ export async function connectDatabase(config: Readonly<Config>, logger: Logger, 
     };
     void attempt();
   });
-  await Promise.race([connected, new Promise((resolve) => setTimeout(resolve, config.mongoServerSelectionTimeoutMs + 500))]);
+  await Promise.race([connected, new Promise((resolve) => setTimeout(resolve, config.mongoServerSelectionTimeoutMs + 500).unref())]);
   return {
     connected,
     connection,

@@ -70,16 +70,25 @@ function combinations(lists: unknown[][]): unknown[][] | undefined {
   return out;
 }
 
+/** A candidate set larger than this share of the collection is streamed rather than sorted (see `candidates`). */
+const STREAM_SHARE = 1 / 8;
+
 /**
  * Records that may match: the smallest set any hash lookup gives (`_id`, or the leading fields of
  * an index all matched by equality), in natural order; otherwise every record.
  * Always a superset of what mingo will accept.
+ *
+ * Index hits are compared by size before anything is copied (an index on `{accountId}` alone can
+ * hold the whole collection). With `streaming`, for callers that may stop after the first few
+ * matches, a large winning set is not materialised and sorted: the collection is walked in natural
+ * order, keeping the records the set holds.
  */
-export function candidates(coll: Collection, filter: Doc): Iterable<DocRecord> {
+export function candidates(coll: Collection, filter: Doc, streaming = false): Iterable<DocRecord> {
   const eq = new Map<string, unknown[]>();
   equalities(filter, eq);
   if (eq.size === 0) return coll.docs.values();
-  let best: Set<string> | DocRecord[] | undefined;
+  let byId: DocRecord[] | undefined;
+  let bestSets: ReadonlySet<string>[] | undefined;
   let bestSize = Infinity;
   const ids = eq.get('_id');
   if (ids) {
@@ -92,7 +101,7 @@ export function candidates(coll: Collection, filter: Doc): Iterable<DocRecord> {
         found.push(record);
       }
     }
-    best = found;
+    byId = found;
     bestSize = found.length;
   }
   for (const index of coll.indexes) {
@@ -107,18 +116,42 @@ export function candidates(coll: Collection, filter: Doc): Iterable<DocRecord> {
     if (!lists.length) continue;
     const combos = combinations(lists);
     if (!combos) continue;
-    const keys = new Set<string>();
+    const sets: ReadonlySet<string>[] = [];
+    // An upper bound when several combinations hit the same record (multikey): good enough to choose.
+    let size = 0;
     for (const combo of combos) {
       const hit = index.lookup(combo);
-      if (hit) for (const key of hit) keys.add(key);
+      if (hit) {
+        sets.push(hit);
+        size += hit.size;
+      }
     }
-    if (keys.size < bestSize) {
-      best = keys;
-      bestSize = keys.size;
+    if (size < bestSize) {
+      byId = undefined;
+      bestSets = sets;
+      bestSize = size;
     }
   }
-  if (best === undefined) return coll.docs.values();
-  const records = Array.isArray(best) ? best : [...best].map((key) => coll.docs.get(key)!).filter(Boolean);
+  if (byId) {
+    if (byId.length > 1) byId.sort((a, b) => a.seq - b.seq);
+    return byId;
+  }
+  if (bestSets === undefined) return coll.docs.values();
+  const sets = bestSets;
+  if (sets.length === 0) return [];
+  if (streaming && bestSize > coll.docs.size * STREAM_SHARE) {
+    return (function* inNaturalOrder() {
+      for (const record of coll.docs.values()) {
+        if (sets.some((set) => set.has(record.key))) yield record;
+      }
+    })();
+  }
+  const keys = sets.length === 1 ? sets[0] : new Set(sets.flatMap((set) => [...set]));
+  const records: DocRecord[] = [];
+  for (const key of keys) {
+    const record = coll.docs.get(key);
+    if (record) records.push(record);
+  }
   if (records.length > 1) records.sort((a, b) => a.seq - b.seq);
   return records;
 }
@@ -191,6 +224,11 @@ export function sortRecords(records: DocRecord[], sort: Doc): DocRecord[] {
   return sorted.map((view) => byView.get(view)!);
 }
 
+function isAscendingIdSort(sort: Doc): boolean {
+  const fields = Object.keys(sort);
+  return fields.length === 1 && fields[0] === '_id' && sort._id === 1;
+}
+
 /** The matching records of `coll` in result order. `filter` is typed (as received). */
 export function select(coll: Collection | undefined, filter: unknown, options: SelectOptions = {}): DocRecord[] {
   if (filter !== undefined && filter !== null && !isPlainObject(filter)) {
@@ -206,14 +244,17 @@ export function select(coll: Collection | undefined, filter: unknown, options: S
   if (!coll) return [];
   const skip = options.skip ?? 0;
   const limit = options.limit ?? 0;
-  const stopAt = !sort && limit > 0 ? skip + limit : Infinity;
+  // Candidates come in natural order, which for most collections (sequential or ObjectId ids) is
+  // also `_id` order: then a page sorted by `_id` is its first matches, as without a sort.
+  const inOrder = !sort || (isAscendingIdSort(sort) && coll.naturalOrderIsIdOrder);
+  const stopAt = inOrder && limit > 0 ? skip + limit : Infinity;
   let matched: DocRecord[] = [];
-  for (const record of candidates(coll, view)) {
+  for (const record of candidates(coll, view, stopAt !== Infinity)) {
     if (query && !query.test(record.view)) continue;
     matched.push(record);
     if (matched.length >= stopAt) break;
   }
-  if (sort) matched = sortRecords(matched, sort);
+  if (sort && !inOrder) matched = sortRecords(matched, sort);
   if (skip || limit) matched = matched.slice(skip, limit > 0 ? skip + limit : undefined);
   return matched;
 }

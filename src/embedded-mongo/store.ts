@@ -175,11 +175,43 @@ function sameValue(a: unknown, b: unknown): boolean {
   return keyOf(toView(a)) === keyOf(toView(b));
 }
 
+/** An `_id` as the `{_id: 1}` sort compares it, for the ids of one sortable type; undefined for others. */
+function idOrderKey(id: unknown): { kind: string; value: number | string } | undefined {
+  if (typeof id === 'number') return Number.isNaN(id) ? undefined : { kind: 'number', value: id };
+  if (typeof id === 'string') return { kind: 'string', value: id };
+  if (id instanceof Date) return { kind: 'date', value: id.getTime() };
+  if (bsonType(id) === 'ObjectId') return { kind: 'objectId', value: (id as { toHexString(): string }).toHexString() };
+  return undefined;
+}
+
 export class Collection {
   readonly docs = new Map<string, DocRecord>();
   readonly indexes: Index[] = [];
   readonly uuid = new UUID();
   private seq = 0;
+  /**
+   * True while every `_id` was inserted in ascending order and of one sortable type (sequential
+   * numeric ids, ObjectIds from one generator): natural order is then also `_id` order, so a
+   * `{_id: 1}` sort with a limit can stop at the first matches instead of sorting every match.
+   */
+  private ascending = true;
+  private lastId: { kind: string; value: number | string } | undefined;
+
+  /** Natural (insertion) order is ascending `_id` order. */
+  get naturalOrderIsIdOrder(): boolean {
+    return this.ascending;
+  }
+
+  private trackIdOrder(id: unknown): void {
+    if (!this.ascending) return;
+    const key = idOrderKey(id);
+    const last = this.lastId;
+    if (!key || (last !== undefined && (key.kind !== last.kind || !(key.value > last.value)))) {
+      this.ascending = false;
+      return;
+    }
+    this.lastId = key;
+  }
 
   constructor(
     readonly db: string,
@@ -235,6 +267,7 @@ export class Collection {
     const record: DocRecord = { key, seq: this.seq++, typed, view };
     this.docs.set(key, record);
     this.indexes.forEach((index, i) => index.add(key, entries[i]));
+    this.trackIdOrder(view._id);
     return record;
   }
 
@@ -260,6 +293,10 @@ export class Collection {
     if (!current) return;
     for (const index of this.indexes) index.remove(current.key, index.entries(current.view));
     this.docs.delete(record.key);
+    if (this.docs.size === 0) {
+      this.ascending = true;
+      this.lastId = undefined;
+    }
   }
 
   /** Validates a createIndexes spec and adds it; returns false when an identical index exists. */

@@ -2,6 +2,7 @@ import type { GraphQLFormattedError } from 'graphql';
 import { GraphQLError } from 'graphql';
 import { ArgumentValidationError } from 'type-graphql';
 import type { ValidationError } from 'class-validator';
+import { MongoNetworkError } from 'mongodb';
 import mongoose from 'mongoose';
 import { AppError } from './app-error';
 import { ERROR_TABLE, GRAPHQL_CLIENT_CODES } from './error-table';
@@ -26,7 +27,10 @@ function firstViolation(errors: ValidationError[], prefix = ''): { field: string
 /** Network-level MongoDB failures: the database is down or unreachable, not a bug in the request. */
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  const names = ['MongoServerSelectionError', 'MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoNotConnectedError', 'MongoTopologyClosedError', 'MongooseServerSelectionError'];
+  // Every socket failure is one, whatever its name: a closed or timed-out connection, and the pool
+  // clears that interrupt operations in flight (PoolClearedOnNetworkError has no "Mongo" prefix).
+  if (error instanceof MongoNetworkError) return true;
+  const names = ['MongoServerSelectionError', 'MongoNotConnectedError', 'MongoTopologyClosedError', 'MongooseServerSelectionError'];
   if (names.includes(error.name)) return true;
   if (error instanceof mongoose.Error && /buffering timed out|Client must be connected|before initial connection is complete/.test(error.message)) return true;
   return /Topology is closed|connection .* closed|ECONNREFUSED|ECONNRESET/.test(error.message) && error.name.startsWith('Mongo');

@@ -31,10 +31,10 @@ class ReloadingRedisStore extends RedisStore {
   override async increment(key: string) {
     try {
       return await super.increment(key);
-    } catch (error) {
+    } catch {
       this.incrementScriptSha = this.loadIncrementScript();
       this.incrementScriptSha.catch(() => undefined);
-      throw error;
+      return super.increment(key); // fails fast again while Redis is down (no offline queue)
     }
   }
 }

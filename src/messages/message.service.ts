@@ -113,7 +113,8 @@ export class MessageService {
           items: { $slice: [{ $filter: { input: '$items', as: 'm', cond: { $gt: ['$$m.seq', afterSeq] } } }, size + 1] },
         },
       },
-    ]);
+      // One batch for every conversation of the page (the default first batch holds 101 groups).
+    ]).option({ batchSize: Math.max(1, ticketIds.length) });
     const result = new Map<number, ConversationPage>();
     for (const group of groups) {
       result.set(group._id, { items: group.items.slice(0, size), hasNextPage: group.items.length > size, totalCount: group.total });

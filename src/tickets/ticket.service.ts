@@ -54,7 +54,11 @@ export class TicketService {
       { $inc: { seq: 1 } },
       { upsert: true, returnDocument: 'after' },
     ).lean<{ seq: number }>();
-    return Math.max(counter!.seq, this.config.ticketIdStart);
+    if (counter!.seq >= this.config.ticketIdStart) return counter!.seq;
+    // The counter is below TICKET_ID_START (it was created before init ran): raise it and draw again.
+    // Ids only ever come from an $inc result at or above the floor, so they stay unique.
+    await this.models.Counter.updateOne({ _id: COUNTER_ID }, { $max: { seq: this.config.ticketIdStart - 1 } });
+    return this.nextId();
   }
 
   async findVisible(viewer: Viewer, rawId: string | number): Promise<TicketRecord | null> {
@@ -74,7 +78,8 @@ export class TicketService {
     const afterId = decodeCursor(TICKET_CURSOR, after);
     const query = this.filterQuery(viewer, filter ?? {});
     const pageQuery = afterId === undefined ? query : { ...query, _id: trusted({ $gt: afterId }) };
-    const rows = size === 0 ? [] : await this.models.Ticket.find(pageQuery).sort({ _id: 1 }).limit(size + 1).lean<TicketRecord[]>();
+    // One batch for the whole page: the default first batch (101 documents) would add a getMore.
+    const rows = size === 0 ? [] : await this.models.Ticket.find(pageQuery).sort({ _id: 1 }).limit(size + 1).batchSize(size + 1).lean<TicketRecord[]>();
     return {
       items: rows.slice(0, size),
       hasNextPage: rows.length > size,

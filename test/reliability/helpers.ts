@@ -10,6 +10,21 @@ import { ROOT, spawnProcess, type ManagedProcess } from '../helpers/processes';
 
 export { until, freePort } from '../helpers/processes';
 
+/** Prints a measured figure when RELIABILITY_REPORT is set (the numbers of the suite's report). */
+export function report(line: string): void {
+  if (process.env.RELIABILITY_REPORT) process.stdout.write(`[reliability] ${line}\n`);
+}
+
+/** `promise`, or a rejection naming `what` after `ms` (the timer is cleared either way). */
+export async function within<T>(promise: Promise<T>, ms: number, what: () => string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(what())), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 // ---- raw graphql-ws sockets ----
 
 export interface Closed {

@@ -77,7 +77,7 @@ describe('the legacy shim', () => {
   it('send_message: a replay adds no second message', async () => {
     const ticketId = await raiseViaGraphQL(t);
     const key = freshKey();
-    const form = { ticketId, ticketMessage: 'once only', sender: 'admin', sender_name: 'alice', showToUser: true };
+    const form = { ticketId, ticketMessage: 'once only', sender: 'admin', sender_name: 'alice', showToUser: 'true' };
     const first = await legacy(t, '/send_message', { form, headers: { 'idempotency-key': key } });
     expect(first.status).toBe(200);
     const { result: replay, writes: written } = await dataWritesDuring(() => legacy(t, '/send_message', { form, headers: { 'idempotency-key': key } }));
