@@ -6,7 +6,7 @@ import {
   Kind,
   type SelectionSetNode,
 } from 'graphql';
-import { type ComplexityEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
+import { type ComplexityEstimator, fieldExtensionsEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
 import type { Config } from '../config';
 import { MAX_PAGE_SIZE } from '../shared/pagination';
 
@@ -83,7 +83,7 @@ export function checkQueryLimits(
       query: document,
       variables: variables ?? {},
       operationName: operationName ?? undefined,
-      estimators: [pageEstimator((first) => (largestPage = Math.max(largestPage, first))), simpleEstimator({ defaultComplexity: 1 })],
+      estimators: [pageEstimator((first) => (largestPage = Math.max(largestPage, first))), fieldExtensionsEstimator(), simpleEstimator({ defaultComplexity: 1 })],
     });
   } catch (error) {
     return error instanceof GraphQLError ? refuse(error.message, { limit: 'cost' }) : refuse('The query cost could not be computed', { limit: 'cost' });

@@ -129,7 +129,8 @@ export class TicketConnection {
   /** Counted only when a client selects `totalCount`. */
   count!: () => Promise<number>;
 
-  @Field(() => Int, { description: 'How many tickets match the filter, across all pages.' })
+  /** A count query of its own: priced like a page of 50, so aliases cannot multiply counts for free. */
+  @Field(() => Int, { complexity: 50, description: 'How many tickets match the filter, across all pages.' })
   totalCount(): Promise<number> {
     return this.count();
   }
