@@ -5,6 +5,7 @@ import {
   type GraphQLSchema,
   Kind,
   type SelectionSetNode,
+  visit,
 } from 'graphql';
 import { type ComplexityEstimator, fieldExtensionsEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
 import type { Config } from '../config';
@@ -63,6 +64,49 @@ export function checkQueryLimits(
   operationName: string | undefined | null,
   limits: QueryLimits,
 ): GraphQLError | undefined {
+  // Apollo hands back the same parsed document for the same query text (its document cache), and the
+  // shim parses its operations once: the verdict is remembered per document and per value of the
+  // variables that set a page size, the only inputs it depends on. Computing the cost is ~0.5 ms.
+  let verdicts = memo.get(document);
+  if (!verdicts) {
+    verdicts = new Map();
+    memo.set(document, verdicts);
+  }
+  const key = JSON.stringify([operationName ?? null, limits.maxQueryDepth, limits.maxQueryCost, pageVariablesOf(document).map((name) => variables?.[name] ?? null)]);
+  if (verdicts.has(key)) return verdicts.get(key);
+  const [verdict, cacheable] = computeVerdict(schema, document, variables, operationName, limits);
+  if (!cacheable) return verdict;
+  if (verdicts.size >= 64) verdicts.clear();
+  verdicts.set(key, verdict);
+  return verdict;
+}
+
+const memo = new WeakMap<DocumentNode, Map<string, GraphQLError | undefined>>();
+const pageVariables = new WeakMap<DocumentNode, string[]>();
+
+/** Names of the variables passed as a `first` argument anywhere in the document. */
+function pageVariablesOf(document: DocumentNode): string[] {
+  let names = pageVariables.get(document);
+  if (!names) {
+    const found = new Set<string>();
+    visit(document, {
+      Argument(node) {
+        if (node.name.value === 'first' && node.value.kind === Kind.VARIABLE) found.add(node.value.name.value);
+      },
+    });
+    names = [...found].sort();
+    pageVariables.set(document, names);
+  }
+  return names;
+}
+
+function computeVerdict(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  variables: Record<string, unknown> | undefined,
+  operationName: string | undefined | null,
+  limits: QueryLimits,
+): [GraphQLError | undefined, boolean] {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
@@ -72,7 +116,7 @@ export function checkQueryLimits(
     if (operationName && definition.name?.value !== operationName) continue;
     const depth = depthOf(definition.selectionSet, fragments, new Set());
     if (depth > limits.maxQueryDepth) {
-      return refuse(`The query is ${depth} levels deep; the maximum is ${limits.maxQueryDepth}`, { limit: 'depth', depth, maximum: limits.maxQueryDepth });
+      return [refuse(`The query is ${depth} levels deep; the maximum is ${limits.maxQueryDepth}`, { limit: 'depth', depth, maximum: limits.maxQueryDepth }), true];
     }
   }
   let cost: number;
@@ -86,17 +130,15 @@ export function checkQueryLimits(
       estimators: [pageEstimator((first) => (largestPage = Math.max(largestPage, first))), fieldExtensionsEstimator(), simpleEstimator({ defaultComplexity: 1 })],
     });
   } catch (error) {
-    return error instanceof GraphQLError ? refuse(error.message, { limit: 'cost' }) : refuse('The query cost could not be computed', { limit: 'cost' });
+    // Variables that do not coerce: not remembered, since other variables than page sizes are involved.
+    return [error instanceof GraphQLError ? refuse(error.message, { limit: 'cost' }) : refuse('The query cost could not be computed', { limit: 'cost' }), false];
   }
   if (largestPage > MAX_PAGE_SIZE) {
-    return refuse(`first must be at most ${MAX_PAGE_SIZE}`, { field: 'first', limit: 'first', maximum: MAX_PAGE_SIZE });
+    return [refuse(`first must be at most ${MAX_PAGE_SIZE}`, { field: 'first', limit: 'first', maximum: MAX_PAGE_SIZE }), true];
   }
   if (cost > limits.maxQueryCost) {
-    return refuse(`The query costs ${cost}; the maximum is ${limits.maxQueryCost}. Ask for smaller pages (first) or fewer fields.`, {
-      limit: 'cost',
-      cost,
-      maximum: limits.maxQueryCost,
-    });
+    const message = `The query costs ${cost}; the maximum is ${limits.maxQueryCost}. Ask for smaller pages (first) or fewer fields.`;
+    return [refuse(message, { limit: 'cost', cost, maximum: limits.maxQueryCost }), true];
   }
-  return undefined;
+  return [undefined, true];
 }
