@@ -4,11 +4,13 @@
  *   npm run bench                                   every section (about 10 minutes on 2 cores)
  *   npm run bench -- --only shim,fanout             some sections
  *   npm run bench -- --duration 5 --rounds 5        longer, steadier runs
- *   npm run bench -- --only rest --cpu-prof         write .cpuprofile files of the server processes to bench/profiles/
+ *   npm run bench -- --only rest --cpu-prof         also write .cpuprofile files of the server processes (path printed)
+ *   npm run bench -- --only fanout --server-node-args=--max-semi-space-size=32   node flags for the server processes
  *
  * Sections: shim (legacy /api/v1 vs the same operation on /graphql), rest (GraphQL vs a hand-written
  * express + mongoose handler), commands (database commands per request), fanout (1,000 graphql-ws
- * subscribers), scale (1,000 vs 100,000 tickets), embedded-mongo (the embedded MongoDB's own benchmark).
+ * subscribers), scale (1,000 vs 100,000 tickets), embedded-mongo (the embedded MongoDB's own benchmark),
+ * layers (where a GraphQL read's CPU goes, in-process).
  *
  * Servers are real processes (`node dist/src/index.js`, `node dist/bench/baseline-rest.js`) on a
  * standalone embedded MongoDB process (`node dist/src/embedded-mongo/cli.js`); autocannon runs here.
@@ -16,19 +18,21 @@
  * Each section prints a table, writes bench/results/<section>.json and refreshes its block in
  * docs/benchmarks.md.
  */
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { BenchContext, Section } from './lib/context';
 import { machine } from './lib/procfs';
-import { ROOT } from './lib/processes';
 import { printSection, updateDocs, writeJson, type SectionResult } from './lib/report';
 import { commandsSection } from './sections/commands';
 import { embeddedMongoSection } from './sections/embedded-mongo';
 import { fanoutSection } from './sections/fanout';
+import { layersSection } from './sections/layers';
 import { restSection } from './sections/rest';
 import { scaleSection } from './sections/scale';
 import { shimSection } from './sections/shim';
 
-const SECTIONS: readonly Section[] = [shimSection, restSection, commandsSection, fanoutSection, scaleSection, embeddedMongoSection];
+const SECTIONS: readonly Section[] = [shimSection, restSection, layersSection, commandsSection, fanoutSection, scaleSection, embeddedMongoSection];
 
 interface Args {
   only: string[];
@@ -37,17 +41,20 @@ interface Args {
   rounds: number;
   docs: boolean;
   cpuProf: boolean;
+  serverNodeArgs: string[];
 }
 
 function usage(message: string): never {
-  console.error(`${message}\nusage: npm run bench -- [--only ${SECTIONS.map((s) => s.name).join(',')}] [--duration S] [--warmup S] [--rounds N] [--no-docs] [--cpu-prof]`);
+  console.error(`${message}\nusage: npm run bench -- [--only ${SECTIONS.map((s) => s.name).join(',')}] [--duration S] [--warmup S] [--rounds N] [--no-docs] [--cpu-prof] [--server-node-args=FLAGS]`);
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { only: SECTIONS.map((s) => s.name), durationS: 3, warmupS: 1, rounds: 3, docs: true, cpuProf: false };
+  const args: Args = { only: SECTIONS.map((s) => s.name), durationS: 3, warmupS: 1, rounds: 3, docs: true, cpuProf: false, serverNodeArgs: [] };
   for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split('=', 2);
+    const at = argv[i].indexOf('=');
+    const flag = at < 0 ? argv[i] : argv[i].slice(0, at);
+    const inline = at < 0 ? undefined : argv[i].slice(at + 1);
     const value = () => inline ?? argv[++i] ?? usage(`${flag} needs a value`);
     const number = (min: number) => {
       const n = Number(value());
@@ -76,6 +83,9 @@ function parseArgs(argv: string[]): Args {
       case '--cpu-prof':
         args.cpuProf = true;
         break;
+      case '--server-node-args':
+        args.serverNodeArgs = value().split(/\s+/).filter(Boolean);
+        break;
       case '--help':
       case '-h':
         usage('');
@@ -94,13 +104,18 @@ async function main(): Promise<void> {
   const started = Date.now();
   console.log(`ticket-gateway benchmarks on ${m.nproc} × ${m.cpuModel}, ${m.memoryGb} GiB, node ${m.node}, ${m.kernel}`);
   console.log(`sections: ${args.only.join(', ')}; ${args.rounds} rounds of ${args.durationS} s (+${args.warmupS} s warm-up) per variant`);
+  const profileDir = path.join(os.tmpdir(), `ticket-gateway-profiles-${process.pid}`);
+  if (args.cpuProf) {
+    fs.mkdirSync(profileDir, { recursive: true });
+    console.log(`server CPU profiles: ${profileDir}`);
+  }
   const ctx: BenchContext = {
     durationS: args.durationS,
     warmupS: args.warmupS,
     rounds: args.rounds,
     machine: m,
     command: `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
-    serverNodeArgs: args.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${path.join(ROOT, 'bench', 'profiles')}`] : [],
+    serverNodeArgs: [...args.serverNodeArgs, ...(args.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
     log: (line) => console.log(line),
   };
   const results: SectionResult[] = [];
@@ -119,7 +134,7 @@ async function main(): Promise<void> {
     }
   }
   if (args.docs && results.length) {
-    const updated = updateDocs(results);
+    const updated = updateDocs(results, [...SECTIONS.map((s) => s.name), 'embedded-mongo-summary']);
     if (updated.length) console.log(`\nrefreshed docs/benchmarks.md: ${updated.join(', ')}`);
   }
   console.log(`\ndone in ${Math.round((Date.now() - started) / 1000)} s`);

@@ -4,7 +4,17 @@
  * falls on every variant alike.
  */
 import autocannon from 'autocannon';
+import { cpuMs } from './procfs';
 import { median, percentiles, round } from './stats';
+
+/** A server under load: where to send requests, and the processes whose CPU each request costs. */
+export interface Target {
+  url: string;
+  /** The server process. */
+  pid: number;
+  /** The database process, when it is one of ours. */
+  dbPid?: number;
+}
 
 export interface RequestSpec {
   method: 'GET' | 'POST';
@@ -29,10 +39,18 @@ export interface LoadSample {
   /** Non-2xx answers, transport errors and timeouts, and 2xx answers whose body failed `check`. */
   failures: number;
   durationS: number;
+  /**
+   * CPU time of the server process per completed request (ms, /proc/<pid>/stat, 10 ms ticks over the
+   * whole run). Far less sensitive to other load on the machine than req/s or latency.
+   */
+  cpuMsPerRequest: number;
+  /** The same for the database process. */
+  dbCpuMsPerRequest: number;
 }
 
 /** One autocannon run of `durationS` seconds at `connections` concurrent connections. */
-export async function load(url: string, spec: RequestSpec, connections: number, durationS: number): Promise<LoadSample> {
+export async function load(target: Target, spec: RequestSpec, connections: number, durationS: number): Promise<LoadSample> {
+  const { url } = target;
   const latencies: number[] = [];
   let bad = 0;
   let okCount = 0;
@@ -48,11 +66,15 @@ export async function load(url: string, spec: RequestSpec, connections: number, 
   };
   const next = spec.next;
   if (next) request.setupRequest = (req) => ({ ...req, ...next() });
+  const cpuBefore = cpuMs(target.pid);
+  const dbCpuBefore = target.dbPid === undefined ? 0 : cpuMs(target.dbPid);
   const instance = autocannon({ url, connections, duration: durationS, timeout: 10, requests: [request] });
   instance.on('response', (_client: unknown, _status: number, _bytes: number, responseTime: number) => {
     latencies.push(responseTime);
   });
   const result = await instance;
+  const cpu = cpuMs(target.pid) - cpuBefore;
+  const dbCpu = target.dbPid === undefined ? NaN : cpuMs(target.dbPid) - dbCpuBefore;
   const p = percentiles(latencies);
   return {
     rps: okCount / result.duration,
@@ -63,6 +85,8 @@ export async function load(url: string, spec: RequestSpec, connections: number, 
     requests: latencies.length,
     failures: bad + result.errors + result.timeouts,
     durationS: result.duration,
+    cpuMsPerRequest: latencies.length ? cpu / latencies.length : NaN,
+    dbCpuMsPerRequest: latencies.length ? dbCpu / latencies.length : NaN,
   };
 }
 
@@ -76,9 +100,11 @@ export interface Summary {
   p50: number;
   p90: number;
   p99: number;
+  cpuMsPerRequest: number;
+  dbCpuMsPerRequest: number;
   failures: number;
   /** Every round, in the order run. */
-  rounds: Array<Pick<LoadSample, 'rps' | 'p50' | 'p99' | 'requests' | 'failures'>>;
+  rounds: Array<Pick<LoadSample, 'rps' | 'p50' | 'p99' | 'requests' | 'failures' | 'cpuMsPerRequest'>>;
 }
 
 /** Median of each figure over the rounds. */
@@ -88,8 +114,10 @@ export function summarize(samples: readonly LoadSample[]): Summary {
     p50: round(median(samples.map((s) => s.p50))),
     p90: round(median(samples.map((s) => s.p90))),
     p99: round(median(samples.map((s) => s.p99))),
+    cpuMsPerRequest: round(median(samples.map((s) => s.cpuMsPerRequest))),
+    dbCpuMsPerRequest: round(median(samples.map((s) => s.dbCpuMsPerRequest))),
     failures: samples.reduce((sum, s) => sum + s.failures, 0),
-    rounds: samples.map((s) => ({ rps: round(s.rps), p50: round(s.p50), p99: round(s.p99), requests: s.requests, failures: s.failures })),
+    rounds: samples.map((s) => ({ rps: round(s.rps), p50: round(s.p50), p99: round(s.p99), requests: s.requests, failures: s.failures, cpuMsPerRequest: round(s.cpuMsPerRequest) })),
   };
 }
 
@@ -121,13 +149,13 @@ export async function interleave(variants: readonly Variant[], options: Interlea
       const sample = await variant.run(options.durationS);
       samples.get(variant.name)!.push(sample);
       options.log?.(
-        `    round ${round + 1} ${variant.name.padEnd(28)} ${round2(sample.rps)} req/s  p50 ${round2(sample.p50)} ms  p99 ${round2(sample.p99)} ms${sample.failures ? `  FAILURES ${sample.failures}` : ''}`,
+        `    round ${round + 1} ${variant.name.padEnd(30)} ${show(sample.rps)} req/s  p50 ${show(sample.p50)} ms  p99 ${show(sample.p99)} ms  CPU ${show(sample.cpuMsPerRequest)} ms/req${sample.failures ? `  FAILURES ${sample.failures}` : ''}`,
       );
     }
   }
   return samples;
 }
 
-function round2(value: number): string {
-  return String(round(value));
+function show(value: number): string {
+  return String(round(value)).padStart(5);
 }

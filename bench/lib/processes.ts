@@ -24,6 +24,8 @@ const alive = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const child of alive) child.kill('SIGKILL');
 });
+// Interrupted: exit through 'exit', so that no server is left running.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 
 export interface Child {
   readonly name: string;
@@ -34,8 +36,8 @@ export interface Child {
   stop(): Promise<void>;
 }
 
-function startChild(name: string, script: string, env: Record<string, string>, nodeArgs: string[] = []): { child: Child; lines: AsyncLineWaiter } {
-  const child = spawn(process.execPath, [...nodeArgs, script], {
+function startChild(name: string, script: string, env: Record<string, string>, nodeArgs: string[] = [], args: string[] = []): { child: Child; lines: AsyncLineWaiter } {
+  const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -151,7 +153,7 @@ export interface MongoProcess extends Child {
 
 /** `node dist/src/embedded-mongo/cli.js --port 0`: one standalone in-memory MongoDB. */
 export async function startMongo(name = 'embedded-mongo'): Promise<MongoProcess> {
-  const { child, lines } = startChild(name, path.join(DIST, 'src/embedded-mongo/cli.js'), {}, ['--max-old-space-size=4096']);
+  const { child, lines } = startChild(name, path.join(DIST, 'src/embedded-mongo/cli.js'), {}, ['--max-old-space-size=4096'], ['--port', '0']);
   try {
     const [uri] = await lines.wait(/mongodb:\/\/\S+/, 30000);
     return { ...child, uri };
@@ -175,11 +177,19 @@ export const BENCH_ACCOUNT = 'bench';
  * The built gateway, `node dist/src/index.js`, on MONGODB_URI with an API key, quiet logs and
  * limits raised out of the way of load generation (the rate limiter still runs on every request).
  */
-export async function startGateway(name: string, mongoUri: string, database: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<HttpProcess> {
+export async function startGateway(
+  name: string,
+  mongoUri: string,
+  database: string,
+  env: Record<string, string> = {},
+  nodeArgs: string[] = [],
+  /** Another build's dist/ (an A/B of two builds). */
+  dist = DIST,
+): Promise<HttpProcess> {
   const port = await freePort();
   const { child } = startChild(
     name,
-    path.join(DIST, 'src/index.js'),
+    path.join(dist, 'src/index.js'),
     {
       // Production: no Sandbox, no introspection, credentials required, as deployed.
       NODE_ENV: 'production',

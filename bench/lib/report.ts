@@ -99,19 +99,51 @@ export function markdownSection(result: SectionResult): string {
   return parts.join('\n\n');
 }
 
-/** Replaces the generated block of each section in docs/benchmarks.md (blocks not present are left alone). */
-export function updateDocs(results: readonly SectionResult[]): string[] {
+/** Every section result in bench/results (the latest run of each section). */
+export function readResults(order: readonly string[]): SectionResult[] {
+  if (!fs.existsSync(RESULTS_DIR)) return [];
+  const results = fs
+    .readdirSync(RESULTS_DIR)
+    .filter((file) => file.endsWith('.json'))
+    .map((file) => JSON.parse(fs.readFileSync(path.join(RESULTS_DIR, file), 'utf8')) as Partial<SectionResult>)
+    .filter((r): r is SectionResult => typeof r.section === 'string' && Array.isArray(r.goals) && Array.isArray(r.tables));
+  const rank = (r: SectionResult) => (order.indexOf(r.section) + order.length + 1) % (order.length + 1);
+  return results.sort((a, b) => rank(a) - rank(b));
+}
+
+/** Every goal of every section, as the summary table of docs/benchmarks.md. */
+export function summaryMarkdown(results: readonly SectionResult[]): string {
+  const rows = results.flatMap((r) => r.goals.map((g) => `| ${r.title.replace(/\|/g, '\\|')} | ${g.goal.replace(/\|/g, '\\|')} | ${g.value.replace(/\|/g, '\\|')} | ${g.met ? 'met' : '**not met**'} | ${r.date.slice(0, 10)} |`));
+  return ['| section | goal | measured | | run |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
+}
+
+function replaceBlock(doc: string, name: string, content: string): string | undefined {
+  const open = `<!-- bench:${name} -->`;
+  const close = `<!-- /bench:${name} -->`;
+  const start = doc.indexOf(open);
+  const end = doc.indexOf(close);
+  if (start < 0 || end < start) return undefined;
+  return `${doc.slice(0, start + open.length)}\n${content}\n${doc.slice(end)}`;
+}
+
+/**
+ * Replaces the generated block of each section in docs/benchmarks.md (blocks not present are left
+ * alone), and the summary block from every result in bench/results.
+ */
+export function updateDocs(results: readonly SectionResult[], order: readonly string[]): string[] {
   if (!fs.existsSync(DOCS_FILE)) return [];
   let doc = fs.readFileSync(DOCS_FILE, 'utf8');
   const updated: string[] = [];
   for (const result of results) {
-    const open = `<!-- bench:${result.section} -->`;
-    const close = `<!-- /bench:${result.section} -->`;
-    const start = doc.indexOf(open);
-    const end = doc.indexOf(close);
-    if (start < 0 || end < start) continue;
-    doc = `${doc.slice(0, start + open.length)}\n${markdownSection(result)}\n${doc.slice(end)}`;
+    const next = replaceBlock(doc, result.section, markdownSection(result));
+    if (next === undefined) continue;
+    doc = next;
     updated.push(result.section);
+  }
+  const summary = replaceBlock(doc, 'summary', summaryMarkdown(readResults(order)));
+  if (summary !== undefined) {
+    doc = summary;
+    updated.push('summary');
   }
   fs.writeFileSync(DOCS_FILE, doc);
   return updated;

@@ -141,7 +141,7 @@ export const fanoutSection: Section = {
 
       const rounds: Array<{ p50: number; p95: number; p99: number; max: number; cpuMsPerEvent: number; quietCpuMsPerEvent: number; mutationMs: number; deliveries: number }> = [];
       const all: number[] = [];
-      for (let round = 0; round < ctx.rounds; round++) {
+      for (let n = 0; n < ctx.rounds; n++) {
         for (const s of subscribers) s.frames.length = 0;
         const sent: number[] = [];
         const mutationMs: number[] = [];
@@ -150,13 +150,13 @@ export const fanoutSection: Section = {
           const expected = deliveries + SUBSCRIBERS;
           const t0 = performance.now();
           sent.push(t0);
-          await send(TICKET, `r${round}-m${k}`);
+          await send(TICKET, `r${n}-m${k}`);
           mutationMs.push(performance.now() - t0);
-          await until(() => deliveries >= expected, 15000, `r${round}-m${k} to every subscriber`);
+          await until(() => deliveries >= expected, 15000, `r${n}-m${k} to every subscriber`);
         }
         const cpu = cpuMs(gateway.pid) - cpuBefore;
         const quietBefore = cpuMs(gateway.pid);
-        for (let k = 0; k < QUIET_MESSAGES; k++) await send(QUIET_TICKET, `quiet-${round}-${k}`);
+        for (let k = 0; k < QUIET_MESSAGES; k++) await send(QUIET_TICKET, `quiet-${n}-${k}`);
         const quiet = cpuMs(gateway.pid) - quietBefore;
 
         const latencies: number[] = [];
@@ -171,23 +171,23 @@ export const fanoutSection: Section = {
         all.push(...latencies);
         const p = percentiles(latencies);
         const r = {
-          p50: round2(p.p50),
-          p95: round2(p.p95),
-          p99: round2(p.p99),
-          max: round2(p.max),
-          cpuMsPerEvent: round2(cpu / MESSAGES),
-          quietCpuMsPerEvent: round2(quiet / QUIET_MESSAGES),
-          mutationMs: round2(median(mutationMs)),
+          p50: round(p.p50),
+          p95: round(p.p95),
+          p99: round(p.p99),
+          max: round(p.max),
+          cpuMsPerEvent: round(cpu / MESSAGES),
+          quietCpuMsPerEvent: round(quiet / QUIET_MESSAGES),
+          mutationMs: round(median(mutationMs)),
           deliveries: latencies.length,
         };
         rounds.push(r);
-        ctx.log(`    round ${round + 1}: p50 ${r.p50} ms, p95 ${r.p95} ms, p99 ${r.p99} ms, CPU ${r.cpuMsPerEvent} ms/event (mutation alone ${r.quietCpuMsPerEvent} ms)`);
+        ctx.log(`    round ${n + 1}: p50 ${r.p50} ms, p95 ${r.p95} ms, p99 ${r.p99} ms, CPU ${r.cpuMsPerEvent} ms/event (mutation alone ${r.quietCpuMsPerEvent} ms)`);
       }
-      const med = (key: keyof (typeof rounds)[number]) => round2(median(rounds.map((r) => r[key])));
+      const med = (key: keyof (typeof rounds)[number]) => round(median(rounds.map((r) => r[key])));
       const p95 = med('p95');
       const cpuPerEvent = med('cpuMsPerEvent');
       const quietPerEvent = med('quietCpuMsPerEvent');
-      const perDelivery = round2(((cpuPerEvent - quietPerEvent) / SUBSCRIBERS) * 1000);
+      const perDelivery = round(((cpuPerEvent - quietPerEvent) / SUBSCRIBERS) * 1000);
       const pooled = percentiles(all);
       return {
         section: 'fanout',
@@ -203,7 +203,7 @@ export const fanoutSection: Section = {
             rows: [
               ...rounds.map((r, i) => [String(i + 1), r.p50, r.p95, r.p99, r.max, r.cpuMsPerEvent, r.quietCpuMsPerEvent, r.mutationMs]),
               ['median', med('p50'), p95, med('p99'), med('max'), cpuPerEvent, quietPerEvent, med('mutationMs')],
-              ['all deliveries pooled', round2(pooled.p50), round2(pooled.p95), round2(pooled.p99), round2(pooled.max), null, null, null],
+              ['all deliveries pooled', round(pooled.p50), round(pooled.p95), round(pooled.p99), round(pooled.max), null, null, null],
             ],
           },
         ],
@@ -222,7 +222,3 @@ export const fanoutSection: Section = {
     }
   },
 };
-
-function round2(value: number): number {
-  return round(value);
-}

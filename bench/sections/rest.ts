@@ -49,6 +49,8 @@ export const restSection: Section = {
       await insertTickets(db, ids.map((id, k) => ticketDoc(id, k, { users: 50, messages: CONVERSATION, total: 50, status: 'open' })));
       const gateway = await startGateway('gateway', mongo.uri, database, {}, ctx.serverNodeArgs);
       const rest = await startRestBaseline(mongo.uri, database, ctx.serverNodeArgs);
+      const gatewayTarget = { url: gateway.url, pid: gateway.pid, dbPid: mongo.pid };
+      const restTarget = { url: rest.url, pid: rest.pid, dbPid: mongo.pid };
       try {
         let i = 0;
         const nextId = () => ids[i++ % ids.length];
@@ -78,8 +80,8 @@ export const restSection: Section = {
             ctx.log(`  ${read}, ${connections} connections`);
             const samples = await interleave(
               [
-                { name: `graphql c${connections}`, run: (s) => load(gateway.url, pair.graphql, connections, s) },
-                { name: `rest c${connections}`, run: (s) => load(rest.url, pair.rest, connections, s) },
+                { name: `graphql c${connections}`, run: (s) => load(gatewayTarget, pair.graphql, connections, s) },
+                { name: `rest c${connections}`, run: (s) => load(restTarget, pair.rest, connections, s) },
               ],
               { rounds: ctx.rounds, durationS: ctx.durationS, warmupS: ctx.warmupS, log: ctx.log },
             );
@@ -107,8 +109,22 @@ export const restSection: Section = {
           tables: [
             {
               title: `medians of ${ctx.rounds} interleaved rounds; latency in ms`,
-              columns: ['read', 'connections', 'graphql req/s', 'rest req/s', 'rest/graphql req/s', 'graphql p50', 'rest p50', 'graphql/rest p50', 'graphql p99', 'rest p99'],
-              rows: rows.map((r) => [r.read, r.connections, r.graphql.rps, r.rest.rps, ratio(r.rest.rps, r.graphql.rps), r.graphql.p50, r.rest.p50, ratio(r.graphql.p50, r.rest.p50), r.graphql.p99, r.rest.p99]),
+              columns: ['read', 'connections', 'graphql req/s', 'rest req/s', 'rest/graphql req/s', 'graphql p50', 'rest p50', 'graphql/rest p50', 'graphql p99', 'rest p99', 'graphql CPU ms/req', 'rest CPU ms/req', 'db CPU ms/req (graphql / rest)'],
+              rows: rows.map((r) => [
+                r.read,
+                r.connections,
+                r.graphql.rps,
+                r.rest.rps,
+                ratio(r.rest.rps, r.graphql.rps),
+                r.graphql.p50,
+                r.rest.p50,
+                ratio(r.graphql.p50, r.rest.p50),
+                r.graphql.p99,
+                r.rest.p99,
+                r.graphql.cpuMsPerRequest,
+                r.rest.cpuMsPerRequest,
+                `${r.graphql.dbCpuMsPerRequest} / ${r.rest.dbCpuMsPerRequest}`,
+              ]),
             },
           ],
           goals,
