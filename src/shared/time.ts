@@ -33,6 +33,17 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
 
 /** The wall-clock reading of `instant` in `timeZone`. */
 export function wallTimeIn(instant: Date, timeZone: string): WallTime {
+  if (timeZone === 'UTC') {
+    // The default zone needs no Intl formatting (11 µs a call, twice per ticket in a legacy list).
+    return {
+      year: instant.getUTCFullYear(),
+      month: instant.getUTCMonth() + 1,
+      day: instant.getUTCDate(),
+      hour: instant.getUTCHours(),
+      minute: instant.getUTCMinutes(),
+      second: instant.getUTCSeconds(),
+    };
+  }
   const parts: Record<string, number> = {};
   for (const part of formatterFor(timeZone).formatToParts(instant)) {
     if (part.type !== 'literal') parts[part.type] = Number(part.value);

@@ -24,3 +24,12 @@ describe('time zones', () => {
     expect([utc.start.toISOString(), utc.end.toISOString()]).toEqual(['2031-05-10T00:00:00.000Z', '2031-05-11T00:00:00.000Z']);
   });
 });
+
+describe('UTC', () => {
+  it('reads the same wall time with and without Intl', () => {
+    for (const iso of ['2016-11-21T17:01:51.000Z', '2024-02-29T23:59:59.999Z', '1999-12-31T00:00:00.000Z']) {
+      const instant = new Date(iso);
+      expect(wallTimeIn(instant, 'UTC')).toEqual(wallTimeIn(instant, 'Etc/UTC'));
+    }
+  });
+});
