@@ -12,21 +12,12 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import mongoose from 'mongoose';
 import { ticketModels } from '../src/tickets/ticket.model';
 import { messageModels } from '../src/messages/message.model';
+import type { TicketRecord } from '../src/tickets/ticket.mapper';
 
-interface TicketRow {
-  _id: number;
-  accountId: string;
-  userId: number;
-  subject: string;
-  type: string;
-  groupName: string;
-  priority: string;
-  status: string;
-  due: Date;
-  assignedTo: string | null;
-  createdAt: Date;
-  updatedAt: Date;
-}
+type TicketRow = Pick<
+  TicketRecord,
+  '_id' | 'accountId' | 'userId' | 'subject' | 'type' | 'groupName' | 'priority' | 'status' | 'due' | 'assignedTo' | 'createdAt' | 'updatedAt'
+>;
 
 interface MessageRow {
   seq: number;

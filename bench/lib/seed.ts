@@ -5,38 +5,14 @@
  */
 import { MongoClient, ObjectId, type Db } from 'mongodb';
 import { BENCH_ACCOUNT } from './processes';
+import type { StoredStatus } from '../../src/tickets/ticket.model';
+import type { TicketRecord } from '../../src/tickets/ticket.mapper';
+import type { MessageRecord } from '../../src/messages/message.mapper';
 
-export type Status = 'unassigned' | 'open' | 'onhold' | 'closed';
-
-export interface TicketDoc {
-  _id: number;
-  accountId: string;
-  userId: number;
-  subject: string;
-  type: string;
-  groupName: string;
-  priority: 'low' | 'medium' | 'high' | 'urgent';
-  status: Status;
-  due: Date;
-  assignedTo: string | null;
-  closedAt: Date | null;
-  resolution: { type: string; subject: string } | null;
-  messageSeq: number;
-  createdAt: Date;
-  updatedAt: Date;
-}
-
-export interface MessageDoc {
-  _id: ObjectId;
-  accountId: string;
-  ticketId: number;
-  seq: number;
-  sender: 'admin' | 'user';
-  senderName: string;
-  body: string;
-  showToUser: boolean;
-  createdAt: Date;
-}
+/** The storage shapes of the gateway, so the seed cannot drift from the models. */
+export type Status = StoredStatus;
+export type TicketDoc = TicketRecord;
+export type MessageDoc = Omit<MessageRecord, '_id'> & { _id: ObjectId };
 
 const TYPES = ['Payment', 'Login', 'Delivery', 'Refund', 'Account'] as const;
 const PRIORITIES = ['low', 'medium', 'high', 'urgent'] as const;
