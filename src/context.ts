@@ -2,7 +2,7 @@ import type { Viewer } from './auth/viewer';
 import type { Container } from './container';
 import { UnauthenticatedError } from './errors';
 import { createLoaders, type Loaders } from './shared/loaders';
-import { newRequestId } from './shared/request-scope';
+import { newRequestId } from './shared/request-id';
 import type { Clock } from './shared/time';
 
 /**

@@ -1,4 +1,4 @@
-import { startTestApp, type TestApp } from './helpers/app';
+import { ACME_KEY, startTestApp, type TestApp } from './helpers/app';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -44,6 +44,29 @@ describe('HTTP surface', () => {
     const missing = await fetch(`${t.url}/nowhere`);
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as any).errors[0].extensions.code).toBe('NOT_FOUND');
+  });
+
+  it('masks an unexpected failure as INTERNAL_SERVER_ERROR naming the request id it answered with', async () => {
+    const tickets = t.app.container.services.tickets;
+    const original = tickets.findVisible;
+    tickets.findVisible = async () => {
+      throw new Error('secret internals at /srv/app.js:1:1');
+    };
+    try {
+      const response = await fetch(`${t.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': ACME_KEY, 'x-request-id': 'gql-req-7' },
+        body: JSON.stringify({ query: '{ ticket(id: "1") { id } }' }),
+      });
+      expect(response.headers.get('x-request-id')).toBe('gql-req-7');
+      const text = await response.text();
+      expect(text).not.toMatch(/secret|srv/);
+      expect(JSON.parse(text).errors).toEqual([
+        expect.objectContaining({ message: 'Internal error (request gql-req-7)', path: ['ticket'], extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: 'gql-req-7' } }),
+      ]);
+    } finally {
+      tickets.findVisible = original;
+    }
   });
 
   it('refuses batches of more than 10 operations', async () => {

@@ -6,7 +6,7 @@ import { MongoNetworkError } from 'mongodb';
 import mongoose from 'mongoose';
 import { AppError } from './app-error';
 import { ERROR_TABLE, GRAPHQL_CLIENT_CODES } from './error-table';
-import { currentRequestId } from '../shared/request-scope';
+import { requestIdOf } from '../shared/request-id';
 
 export interface ErrorLogger {
   error(obj: object, msg: string): void;
@@ -45,7 +45,7 @@ export function toClientError(
   formatted: GraphQLFormattedError,
   original: unknown,
   logger: ErrorLogger,
-  requestId: string = currentRequestId() ?? 'unknown',
+  requestId: string = requestIdOf(original) ?? 'unknown',
 ): GraphQLFormattedError {
   const base = { message: formatted.message, locations: formatted.locations, path: formatted.path };
   if (original instanceof AppError) {

@@ -6,7 +6,7 @@ import type { AppContext } from '../context';
 import type { Credentials } from '../auth/auth.service';
 import { AppError, BadUserInputError, ForbiddenError, UnauthenticatedError } from '../errors';
 import type { Logger } from '../shared/logger';
-import { currentRequestId, newRequestId } from '../shared/request-scope';
+import { newRequestId } from '../shared/request-id';
 import { printable, readBodyParams, urlEncodedParams } from './body';
 import { failureOfAppError, failureOfGraphQLError, internalError, LegacyFailure, sendFailure, sendJson } from './envelope';
 import { buildOpenApi } from './openapi';
@@ -162,7 +162,7 @@ export function createLegacyRouter(deps: LegacyDeps): Router {
 
   const router = Router();
   router.use(async (req: Request, res: Response) => {
-    const requestId = String(res.locals.requestId ?? currentRequestId() ?? newRequestId());
+    const requestId = String(res.locals.requestId ?? newRequestId());
     try {
       await handle(req, res, requestId);
     } catch (error) {

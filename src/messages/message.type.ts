@@ -7,7 +7,7 @@ export enum SenderRole {
 }
 registerEnumType(SenderRole, { name: 'SenderRole', description: 'Who wrote a message: support staff or the ticket\'s user.' });
 
-@ObjectType({ description: 'One entry of a ticket\'s conversation.' })
+@ObjectType({ description: 'One entry of a ticket\'s conversation.', simpleResolvers: true })
 export class Message {
   @Field(() => ID, { description: 'The message id.' })
   id!: string;
@@ -31,7 +31,7 @@ export class Message {
   createdAt!: Date;
 }
 
-@ObjectType({ description: 'A message in a page of a conversation.' })
+@ObjectType({ description: 'A message in a page of a conversation.', simpleResolvers: true })
 export class MessageEdge {
   @Field({ description: 'Opaque cursor of this message, for `after`.' })
   cursor!: string;
@@ -40,7 +40,7 @@ export class MessageEdge {
   node!: Message;
 }
 
-@ObjectType({ description: 'A page of a conversation, in the order written.' })
+@ObjectType({ description: 'A page of a conversation, in the order written.', simpleResolvers: true })
 export class MessageConnection {
   @Field(() => [MessageEdge], { description: 'The messages of this page.' })
   edges!: MessageEdge[];
@@ -48,6 +48,10 @@ export class MessageConnection {
   @Field(() => PageInfo, { description: 'How to fetch the next page.' })
   pageInfo!: PageInfo;
 
+  count!: () => Promise<number>;
+
   @Field(() => Int, { description: 'How many messages of this conversation the viewer may see.' })
-  totalCount!: number;
+  totalCount(): Promise<number> {
+    return this.count();
+  }
 }

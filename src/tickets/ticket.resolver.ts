@@ -29,12 +29,8 @@ export class TicketResolver {
   ): Promise<TicketConnection> {
     const page = await ctx.services.tickets.list(viewerOf(ctx), filterArg, first, after);
     const now = ctx.clock();
-    const { edges, pageInfo } = edgesOf(page);
-    return Object.assign(new TicketConnection(), {
-      edges: edges.map((edge) => ({ cursor: edge.cursor, node: toTicket(edge.node, now) })),
-      pageInfo,
-      count: page.totalCount,
-    });
+    const { edges, pageInfo } = edgesOf(page, (record) => toTicket(record, now));
+    return Object.assign(new TicketConnection(), { edges, pageInfo, count: page.totalCount });
   }
 
   @FieldResolver(() => Rating, { nullable: true, description: 'The user\'s rating, once the closed ticket has been rated.' })
@@ -51,8 +47,8 @@ export class TicketResolver {
     @Ctx() ctx: AppContext,
   ): Promise<MessageConnection> {
     const page = await ctx.loaders.conversations.load({ ticketId: Number(ticket.id), first: first ?? 50, after });
-    const { edges, pageInfo } = edgesOf({ ...page, cursorOf: (m) => ctx.services.messages.cursorOf(m) });
-    return { edges: edges.map((edge) => ({ cursor: edge.cursor, node: toMessage(edge.node) })), pageInfo, totalCount: page.totalCount };
+    const { edges, pageInfo } = edgesOf({ ...page, cursorOf: (m) => ctx.services.messages.cursorOf(m) }, toMessage);
+    return Object.assign(new MessageConnection(), { edges, pageInfo, count: page.totalCount });
   }
 
   @Authorized()

@@ -52,7 +52,7 @@ registerEnumType(TicketView, {
   },
 });
 
-@ObjectType({ description: 'How a ticket was resolved, given when it is closed.' })
+@ObjectType({ description: 'How a ticket was resolved, given when it is closed.', simpleResolvers: true })
 export class Resolution {
   @Field({ description: 'The kind of resolution, e.g. "Refund".' })
   type!: string;
@@ -61,7 +61,7 @@ export class Resolution {
   subject!: string;
 }
 
-@ObjectType({ description: 'A support request and its state. Its conversation and rating are fields of their own.' })
+@ObjectType({ description: 'A support request and its state. Its conversation and rating are fields of their own.', simpleResolvers: true })
 export class Ticket {
   @Field(() => ID, { description: 'The sequential ticket id, as a string: "91".' })
   id!: string;
@@ -109,7 +109,7 @@ export class Ticket {
   resolution!: Resolution | null;
 }
 
-@ObjectType({ description: 'A ticket in a page of tickets.' })
+@ObjectType({ description: 'A ticket in a page of tickets.', simpleResolvers: true })
 export class TicketEdge {
   @Field({ description: 'Opaque cursor of this ticket, for `after`.' })
   cursor!: string;
@@ -118,7 +118,7 @@ export class TicketEdge {
   node!: Ticket;
 }
 
-@ObjectType({ description: 'A page of tickets in ascending id order.' })
+@ObjectType({ description: 'A page of tickets in ascending id order.', simpleResolvers: true })
 export class TicketConnection {
   @Field(() => [TicketEdge], { description: 'The tickets of this page.' })
   edges!: TicketEdge[];

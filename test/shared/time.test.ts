@@ -1,4 +1,4 @@
-import { dayBounds, formatWallTime, instantOf, wallTimeIn } from '../../src/shared/time';
+import { dayBounds, formatWallTime, instantOf, isoString, wallTimeIn } from '../../src/shared/time';
 
 describe('time zones', () => {
   it('formats instants as legacy wall time in a zone', () => {
@@ -30,6 +30,21 @@ describe('UTC', () => {
     for (const iso of ['2016-11-21T17:01:51.000Z', '2024-02-29T23:59:59.999Z', '1999-12-31T00:00:00.000Z']) {
       const instant = new Date(iso);
       expect(wallTimeIn(instant, 'UTC')).toEqual(wallTimeIn(instant, 'Etc/UTC'));
+    }
+  });
+});
+
+describe('isoString', () => {
+  it('writes exactly what toISOString writes, padding included, for any representable instant', () => {
+    const fixed = ['1970-01-01T00:00:00.000Z', '0001-02-03T04:05:06.007Z', '0999-12-31T23:59:59.999Z', '2000-02-29T12:00:00.050Z', '9999-12-31T23:59:59.999Z'];
+    for (const text of fixed) expect(isoString(new Date(text))).toBe(text);
+    // Years outside 0000-9999 take the extended form.
+    for (const ms of [-62198755200001, 253402300800000, -8.64e15, 8.64e15]) expect(isoString(new Date(ms))).toBe(new Date(ms).toISOString());
+    let seed = 7;
+    for (let i = 0; i < 2000; i += 1) {
+      seed = (seed * 48271) % 2147483647;
+      const date = new Date(-2e12 + (seed / 2147483647) * 6e12);
+      expect(isoString(date)).toBe(date.toISOString());
     }
   });
 });
