@@ -6,11 +6,13 @@
  *   npm run bench -- --duration 5 --rounds 5        longer, steadier runs
  *   npm run bench -- --only rest --cpu-prof         also write .cpuprofile files of the server processes (path printed)
  *   npm run bench -- --only fanout --server-node-args=--max-semi-space-size=32   node flags for the server processes
+ *   npm run bench -- --only builds --before /tmp/before/dist   an older build against this one (see bench/sections/builds.ts)
  *
  * Sections: shim (legacy /api/v1 vs the same operation on /graphql), rest (GraphQL vs a hand-written
  * express + mongoose handler), commands (database commands per request), fanout (1,000 graphql-ws
  * subscribers), scale (1,000 vs 100,000 tickets), embedded-mongo (the embedded MongoDB's own benchmark),
- * layers (where a GraphQL read's CPU goes, in-process).
+ * layers (where a GraphQL read's CPU goes, in-process); builds (before/after of two builds, only with
+ * --only builds --before DIR).
  *
  * Servers are real processes (`node dist/src/index.js`, `node dist/bench/baseline-rest.js`) on a
  * standalone embedded MongoDB process (`node dist/src/embedded-mongo/cli.js`); autocannon runs here.
@@ -24,6 +26,7 @@ import path from 'node:path';
 import type { BenchContext, Section } from './lib/context';
 import { machine } from './lib/procfs';
 import { printSection, updateDocs, writeJson, type SectionResult } from './lib/report';
+import { buildsSection } from './sections/builds';
 import { commandsSection } from './sections/commands';
 import { embeddedMongoSection } from './sections/embedded-mongo';
 import { fanoutSection } from './sections/fanout';
@@ -33,6 +36,9 @@ import { scaleSection } from './sections/scale';
 import { shimSection } from './sections/shim';
 
 const SECTIONS: readonly Section[] = [shimSection, restSection, layersSection, commandsSection, fanoutSection, scaleSection, embeddedMongoSection];
+/** Sections that run only when named in --only. */
+const ON_REQUEST: readonly Section[] = [buildsSection];
+const ALL = [...SECTIONS, ...ON_REQUEST];
 
 interface Args {
   only: string[];
@@ -42,10 +48,11 @@ interface Args {
   docs: boolean;
   cpuProf: boolean;
   serverNodeArgs: string[];
+  beforeDist?: string;
 }
 
 function usage(message: string): never {
-  console.error(`${message}\nusage: npm run bench -- [--only ${SECTIONS.map((s) => s.name).join(',')}] [--duration S] [--warmup S] [--rounds N] [--no-docs] [--cpu-prof] [--server-node-args=FLAGS]`);
+  console.error(`${message}\nusage: npm run bench -- [--only ${ALL.map((s) => s.name).join(',')}] [--duration S] [--warmup S] [--rounds N] [--no-docs] [--cpu-prof] [--server-node-args=FLAGS] [--before DIST_DIR]`);
   process.exit(2);
 }
 
@@ -64,7 +71,7 @@ function parseArgs(argv: string[]): Args {
     switch (flag) {
       case '--only': {
         args.only = value().split(',').map((s) => s.trim()).filter(Boolean);
-        const unknown = args.only.filter((name) => !SECTIONS.some((s) => s.name === name));
+        const unknown = args.only.filter((name) => !ALL.some((s) => s.name === name));
         if (unknown.length) usage(`unknown section ${unknown.join(', ')}`);
         break;
       }
@@ -86,6 +93,12 @@ function parseArgs(argv: string[]): Args {
       case '--server-node-args':
         args.serverNodeArgs = value().split(/\s+/).filter(Boolean);
         break;
+      case '--before': {
+        const dir = path.resolve(value());
+        if (!fs.existsSync(path.join(dir, 'src', 'index.js'))) usage(`--before ${dir}: no src/index.js there (give the dist/ of a built checkout)`);
+        args.beforeDist = dir;
+        break;
+      }
       case '--help':
       case '-h':
         usage('');
@@ -116,11 +129,12 @@ async function main(): Promise<void> {
     machine: m,
     command: `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
     serverNodeArgs: [...args.serverNodeArgs, ...(args.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
+    beforeDist: args.beforeDist,
     log: (line) => console.log(line),
   };
   const results: SectionResult[] = [];
   let failed = false;
-  for (const section of SECTIONS.filter((s) => args.only.includes(s.name))) {
+  for (const section of ALL.filter((s) => args.only.includes(s.name))) {
     const sectionStarted = Date.now();
     console.log(`\n>> ${section.title}`);
     try {

@@ -97,7 +97,7 @@ function answerClientError(error: NodeJS.ErrnoException & { rawPacket?: Buffer }
 export async function createServer({ config, container, database, schema, logger, redis, isInitialised }: ServerDeps): Promise<AppServer> {
   const app = express();
   app.disable('x-powered-by');
-  // No ETag: answers are per-credential POST results, and hashing every body cost a read ~1% CPU.
+  // No ETag: answers are per-credential POST results nobody revalidates; hashing every body is wasted work.
   app.set('etag', false);
   const httpServer = createHttpServer(app);
   httpServer.on('clientError', answerClientError);

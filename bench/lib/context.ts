@@ -14,6 +14,8 @@ export interface BenchContext {
   command: string;
   /** Extra node flags for the measured server processes (e.g. --cpu-prof). */
   serverNodeArgs: string[];
+  /** `--before DIR`: the dist/ of an older build, for the `builds` section. */
+  beforeDist?: string;
   log(line: string): void;
 }
 

@@ -8,6 +8,7 @@ import type { BenchContext, Section } from '../lib/context';
 import { interleave, load, summarize, type RequestSpec, type Summary } from '../lib/load';
 import { startGateway, startMongo, startRestBaseline } from '../lib/processes';
 import type { SectionResult } from '../lib/report';
+import type { Db } from 'mongodb';
 import { connect, insertTickets, reserveIds, seedTickets, ticketDoc } from '../lib/seed';
 import { ratio } from '../lib/stats';
 
@@ -34,6 +35,14 @@ export const TICKET_LIST = `query TicketList($filter: TicketFilter, $first: Int)
 
 const restOk = (body: string) => body.startsWith('{"ticket') && !body.includes('"error"');
 
+/** The data both reads run on: SEEDED tickets, and 50 open ones with a conversation (their ids returned). */
+export async function seedReads(db: Db): Promise<number[]> {
+  await seedTickets(db, SEEDED);
+  const ids = await reserveIds(db, 50);
+  await insertTickets(db, ids.map((id, k) => ticketDoc(id, k, { users: 50, messages: CONVERSATION, total: 50, status: 'open' })));
+  return ids;
+}
+
 export const restSection: Section = {
   name: 'rest',
   title: '2. GraphQL layer vs hand-written REST (express + mongoose .lean())',
@@ -43,10 +52,8 @@ export const restSection: Section = {
     const { client, db } = await connect(mongo.uri, database);
     try {
       ctx.log(`  seeding ${SEEDED} tickets`);
-      await seedTickets(db, SEEDED);
       // Tickets with a conversation of CONVERSATION messages, read by both servers.
-      const ids = await reserveIds(db, 50);
-      await insertTickets(db, ids.map((id, k) => ticketDoc(id, k, { users: 50, messages: CONVERSATION, total: 50, status: 'open' })));
+      const ids = await seedReads(db);
       const gateway = await startGateway('gateway', mongo.uri, database, {}, ctx.serverNodeArgs);
       const rest = await startRestBaseline(mongo.uri, database, ctx.serverNodeArgs);
       const gatewayTarget = { url: gateway.url, pid: gateway.pid, dbPid: mongo.pid };

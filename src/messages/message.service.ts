@@ -107,8 +107,8 @@ export class MessageService {
 
   /**
    * One ticket's conversation (a ticket's details): a find of the page on the `{accountId, ticketId,
-   * seq}` index, as a hand-written handler would; the aggregate below costs the database ~2.5x more
-   * CPU for one ticket (docs/benchmarks.md).
+   * seq}` index, as a hand-written handler would; with the aggregate below, the database spent about
+   * twice the CPU on each ticket read (docs/benchmarks.md, optimisation 4).
    */
   private async onePage(viewer: Viewer, ticketId: number, size: number, afterSeq: number): Promise<Map<number, ConversationPage>> {
     const visible: Record<string, unknown> = { accountId: viewer.accountId, ticketId };

@@ -1,0 +1,98 @@
+/**
+ * Before/after of an optimisation: two builds of the gateway, the current `dist/` and an older one
+ * (`--before DIR`, a `dist/` built from another checkout), serving the same reads on one embedded
+ * MongoDB, measured interleaved. Run only when asked:
+ *
+ *   mkdir -p /tmp/before && git archive <commit> | tar -x -C /tmp/before && ln -s "$PWD/node_modules" /tmp/before/node_modules
+ *   (cd /tmp/before && npx tsc -p tsconfig.build.json)
+ *   npm run bench -- --only builds --before /tmp/before/dist
+ */
+import { graphqlBody, graphqlOk, JSON_HEADERS } from '../lib/client';
+import type { BenchContext, Section } from '../lib/context';
+import { interleave, load, summarize, type RequestSpec, type Summary } from '../lib/load';
+import { startGateway, startMongo } from '../lib/processes';
+import type { SectionResult } from '../lib/report';
+import { connect } from '../lib/seed';
+import { ratio } from '../lib/stats';
+import { seedReads, TICKET_LIST, TICKET_WITH_CONVERSATION } from './rest';
+
+const CONNECTIONS = 10;
+
+export const buildsSection: Section = {
+  name: 'builds',
+  title: 'Before/after: an older build of the gateway against this one',
+  async run(ctx: BenchContext): Promise<SectionResult> {
+    if (!ctx.beforeDist) throw new Error('the builds section needs --before DIR (the dist/ of the older build)');
+    const mongo = await startMongo();
+    const database = 'bench_builds';
+    const { client, db } = await connect(mongo.uri, database);
+    try {
+      ctx.log('  seeding');
+      const ids = await seedReads(db);
+      const before = await startGateway('before', mongo.uri, database, {}, ctx.serverNodeArgs, ctx.beforeDist);
+      const after = await startGateway('after', mongo.uri, database, {}, ctx.serverNodeArgs);
+      try {
+        let i = 0;
+        const nextId = () => ids[i++ % ids.length];
+        const reads: Record<string, RequestSpec> = {
+          '{ __typename }': { method: 'POST', path: '/graphql', headers: JSON_HEADERS, body: graphqlBody('{ __typename }'), check: graphqlOk },
+          'ticket + conversation': {
+            method: 'POST',
+            path: '/graphql',
+            headers: JSON_HEADERS,
+            next: () => ({ body: graphqlBody(TICKET_WITH_CONVERSATION, { id: String(nextId()) }) }),
+            check: graphqlOk,
+          },
+          'open tickets, first 50': { method: 'POST', path: '/graphql', headers: JSON_HEADERS, body: graphqlBody(TICKET_LIST, { filter: { view: 'OPEN' }, first: 50 }), check: graphqlOk },
+        };
+        const rows: Array<{ read: string; before: Summary; after: Summary }> = [];
+        for (const [read, spec] of Object.entries(reads)) {
+          ctx.log(`  ${read}`);
+          const samples = await interleave(
+            [
+              { name: 'before', run: (s) => load({ url: before.url, pid: before.pid, dbPid: mongo.pid }, spec, CONNECTIONS, s) },
+              { name: 'after', run: (s) => load({ url: after.url, pid: after.pid, dbPid: mongo.pid }, spec, CONNECTIONS, s) },
+            ],
+            { rounds: ctx.rounds, durationS: ctx.durationS, warmupS: ctx.warmupS, log: ctx.log },
+          );
+          rows.push({ read, before: summarize(samples.get('before')!), after: summarize(samples.get('after')!) });
+        }
+        const failures = rows.reduce((sum, r) => sum + r.before.failures + r.after.failures, 0);
+        return {
+          section: 'builds',
+          title: this.title,
+          date: new Date().toISOString(),
+          command: ctx.command,
+          machine: ctx.machine,
+          settings: { before: ctx.beforeDist, connections: CONNECTIONS, durationS: ctx.durationS, rounds: ctx.rounds, warmupS: ctx.warmupS },
+          tables: [
+            {
+              title: `medians of ${ctx.rounds} interleaved rounds, ${CONNECTIONS} connections; latency in ms, CPU in ms per request`,
+              columns: ['read', 'before req/s', 'after req/s', 'after/before req/s', 'before p50', 'after p50', 'before CPU', 'after CPU', 'after/before CPU', 'db CPU (before / after)'],
+              rows: rows.map((r) => [
+                r.read,
+                r.before.rps,
+                r.after.rps,
+                ratio(r.after.rps, r.before.rps),
+                r.before.p50,
+                r.after.p50,
+                r.before.cpuMsPerRequest,
+                r.after.cpuMsPerRequest,
+                ratio(r.after.cpuMsPerRequest, r.before.cpuMsPerRequest),
+                `${r.before.dbCpuMsPerRequest} / ${r.after.dbCpuMsPerRequest}`,
+              ]),
+            },
+          ],
+          goals: [],
+          notes: failures ? [`${failures} failed or unexpected responses`] : [],
+          data: rows,
+        };
+      } finally {
+        await Promise.all([before.stop(), after.stop()]);
+      }
+    } finally {
+      await client.close();
+      await mongo.stop();
+    }
+  },
+};
