@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { Arrivals } from '../../test/helpers/arrivals';
 
 /** The directory holding package.json above this file (it runs from dist/bench/lib). */
 function repoRoot(): string {
@@ -36,7 +37,7 @@ export interface Child {
   stop(): Promise<void>;
 }
 
-function startChild(name: string, script: string, env: Record<string, string>, nodeArgs: string[] = [], args: string[] = []): { child: Child; lines: AsyncLineWaiter } {
+function startChild(name: string, script: string, env: Record<string, string>, nodeArgs: string[] = [], args: string[] = []): { child: Child; lines: Arrivals<string> } {
   const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...env },
@@ -45,10 +46,13 @@ function startChild(name: string, script: string, env: Record<string, string>, n
   alive.add(child);
   let stdout = '';
   let stderr = '';
-  const waiter = new AsyncLineWaiter();
+  const lines = new Arrivals<string>();
+  let partial = '';
   child.stdout!.on('data', (chunk: Buffer) => {
     stdout = (stdout + chunk.toString()).slice(-20000);
-    waiter.push(chunk.toString());
+    const parts = (partial + chunk.toString()).split('\n');
+    partial = parts.pop()!;
+    if (parts.length) lines.push(...parts);
   });
   child.stderr!.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-20000);
@@ -56,13 +60,13 @@ function startChild(name: string, script: string, env: Record<string, string>, n
   const exited = new Promise<void>((resolve) => {
     child.once('exit', () => {
       alive.delete(child);
-      waiter.close(`${name} exited (code ${child.exitCode}, signal ${child.signalCode}): ${stderr.slice(-2000) || stdout.slice(-2000)}`);
+      lines.end();
       resolve();
     });
   });
   if (child.pid === undefined) throw new Error(`could not start ${name}`);
   return {
-    lines: waiter,
+    lines,
     child: {
       name,
       pid: child.pid,
@@ -77,46 +81,6 @@ function startChild(name: string, script: string, env: Record<string, string>, n
       },
     },
   };
-}
-
-class AsyncLineWaiter {
-  private partial = '';
-  private readonly lines: string[] = [];
-  private closed: string | undefined;
-  private readonly listeners = new Set<() => void>();
-
-  push(text: string): void {
-    const parts = (this.partial + text).split('\n');
-    this.partial = parts.pop()!;
-    this.lines.push(...parts);
-    for (const listener of this.listeners) listener();
-  }
-
-  close(reason: string): void {
-    this.closed = reason;
-    for (const listener of this.listeners) listener();
-  }
-
-  wait(match: RegExp, ms: number): Promise<RegExpExecArray> {
-    return new Promise((resolve, reject) => {
-      let checked = 0;
-      const check = () => {
-        for (; checked < this.lines.length; checked++) {
-          const found = match.exec(this.lines[checked]);
-          if (found) return done(() => resolve(found));
-        }
-        if (this.closed !== undefined) done(() => reject(new Error(this.closed)));
-      };
-      const timer = setTimeout(() => done(() => reject(new Error(`timed out after ${ms} ms waiting for ${match}`))), ms);
-      const done = (then: () => void) => {
-        clearTimeout(timer);
-        this.listeners.delete(check);
-        then();
-      };
-      this.listeners.add(check);
-      check();
-    });
-  }
 }
 
 /** A port nobody listens on right now. */
@@ -155,7 +119,11 @@ export interface MongoProcess extends Child {
 export async function startMongo(name = 'embedded-mongo'): Promise<MongoProcess> {
   const { child, lines } = startChild(name, path.join(DIST, 'src/embedded-mongo/cli.js'), {}, ['--max-old-space-size=4096'], ['--port', '0']);
   try {
-    const [uri] = await lines.wait(/mongodb:\/\/\S+/, 30000);
+    const uriIn = (line: string) => /mongodb:\/\/\S+/.exec(line)?.[0];
+    const line = await lines.waitFor((l) => uriIn(l) !== undefined, 30000, (timeout) =>
+      timeout ? `${name}: no MongoDB URI printed within 30 s` : `${name} exited (code ${child.child.exitCode}, signal ${child.child.signalCode}): ${child.output().slice(-2000)}`,
+    );
+    const uri = uriIn(line)!;
     return { ...child, uri };
   } catch (error) {
     await child.stop();

@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
+import { Arrivals } from './arrivals';
 
 export const ROOT = path.resolve(__dirname, '../..');
 /** ts-register.js, with its transpiled output cached on disk (see transpile-cache.js). */
@@ -40,9 +41,7 @@ export function spawnProcess(name: string, command: string, args: string[], env:
   killAllOnExit();
   const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   alive.add(child);
-  const lines: string[] = [];
-  const listeners = new Set<() => void>();
-  const notify = () => listeners.forEach((listener) => listener());
+  const lines = new Arrivals<string>();
   let partial = '';
   let stderr = '';
   let spawnError: Error | undefined;
@@ -51,7 +50,7 @@ export function spawnProcess(name: string, command: string, args: string[], env:
     child.once('exit', () => {
       exited = true;
       alive.delete(child);
-      notify();
+      lines.end();
       resolve();
     });
     child.once('error', (error) => {
@@ -59,7 +58,7 @@ export function spawnProcess(name: string, command: string, args: string[], env:
       spawnError = error;
       exited = true;
       alive.delete(child);
-      notify();
+      lines.end();
       resolve();
     });
   });
@@ -67,10 +66,7 @@ export function spawnProcess(name: string, command: string, args: string[], env:
     partial += chunk.toString();
     const parts = partial.split('\n');
     partial = parts.pop()!;
-    if (parts.length) {
-      lines.push(...parts);
-      notify();
-    }
+    if (parts.length) lines.push(...parts);
   });
   child.stderr!.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
@@ -80,43 +76,22 @@ export function spawnProcess(name: string, command: string, args: string[], env:
   const describeExit = () =>
     spawnError
       ? `could not start ${command}: ${spawnError.message}`
-      : `${name} exited (code ${child.exitCode}, signal ${child.signalCode}); stderr: ${stderr.trim().slice(-2000) || '(empty)'}; last stdout: ${lines.slice(-5).join(' | ')}`;
+      : `${name} exited (code ${child.exitCode}, signal ${child.signalCode}); stderr: ${stderr.trim().slice(-2000) || '(empty)'}; last stdout: ${lines.items.slice(-5).join(' | ')}`;
 
   return {
     name,
     child,
-    lines,
+    lines: lines.items,
     stderr: () => stderr,
     get running() {
       return !exited;
     },
     waitForLine(match, ms, what) {
-      return new Promise<string>((resolve, reject) => {
-        let checked = 0;
-        const check = () => {
-          for (; checked < lines.length; checked += 1) {
-            if (match(lines[checked])) {
-              done();
-              resolve(lines[checked]);
-              return;
-            }
-          }
-          if (exited) {
-            done();
-            reject(new Error(`${name}: gave up waiting for ${what}: ${describeExit()}`));
-          }
-        };
-        const timer = setTimeout(() => {
-          done();
-          reject(new Error(`${name}: timed out after ${ms} ms waiting for ${what}; last stdout: ${lines.slice(-5).join(' | ')}; stderr: ${stderr.slice(-1000)}`));
-        }, ms);
-        const done = () => {
-          clearTimeout(timer);
-          listeners.delete(check);
-        };
-        listeners.add(check);
-        check();
-      });
+      return lines.waitFor(match, ms, (timeout) =>
+        timeout
+          ? `${name}: timed out after ${ms} ms waiting for ${what}; last stdout: ${lines.items.slice(-5).join(' | ')}; stderr: ${stderr.slice(-1000)}`
+          : `${name}: gave up waiting for ${what}: ${describeExit()}`,
+      );
     },
     async stop(signal = 'SIGTERM', graceMs = 5000) {
       if (exited) return;

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import WebSocket from 'ws';
 import type { TestApp } from '../helpers/app';
+import { Arrivals } from '../helpers/arrivals';
 import { ROOT, spawnProcess, type ManagedProcess } from '../helpers/processes';
 
 export { until, freePort } from '../helpers/processes';
@@ -52,20 +53,18 @@ export interface RawSocket {
 /** Opens a WebSocket speaking graphql-transport-ws, without any client library in between. */
 export async function rawSocket(url: string, options: { protocol?: string; maxPayload?: number } = {}): Promise<RawSocket> {
   const ws = new WebSocket(url, options.protocol ?? 'graphql-transport-ws', { maxPayload: options.maxPayload ?? 64 * 1024 * 1024 });
-  const messages: any[] = [];
-  const listeners = new Set<() => void>();
+  const messages = new Arrivals<any>();
   let isClosed = false;
   const closed = new Promise<Closed>((resolve) => {
     ws.once('close', (code, reason) => {
       isClosed = true;
       resolve({ code, reason: reason.toString() });
-      listeners.forEach((listener) => listener());
+      messages.end();
     });
   });
   ws.on('error', () => undefined);
   ws.on('message', (data) => {
     messages.push(JSON.parse(data.toString()));
-    listeners.forEach((listener) => listener());
   });
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
@@ -74,39 +73,17 @@ export async function rawSocket(url: string, options: { protocol?: string; maxPa
   });
   const socket: RawSocket = {
     ws,
-    messages,
+    messages: messages.items,
     closed,
     get isClosed() {
       return isClosed;
     },
     send: (message) => ws.send(JSON.stringify(message)),
     waitFor(match, ms = 10_000, what = 'a matching message') {
-      return new Promise((resolve, reject) => {
-        let checked = 0;
-        const check = () => {
-          for (; checked < messages.length; checked += 1) {
-            if (match(messages[checked])) {
-              done();
-              resolve(messages[checked]);
-              return;
-            }
-          }
-          if (isClosed) {
-            done();
-            reject(new Error(`socket closed while waiting for ${what}; got ${JSON.stringify(messages).slice(0, 500)}`));
-          }
-        };
-        const timer = setTimeout(() => {
-          done();
-          reject(new Error(`timed out after ${ms} ms waiting for ${what}; got ${JSON.stringify(messages).slice(0, 500)}`));
-        }, ms);
-        const done = () => {
-          clearTimeout(timer);
-          listeners.delete(check);
-        };
-        listeners.add(check);
-        check();
-      });
+      const got = () => JSON.stringify(messages.items).slice(0, 500);
+      return messages.waitFor(match, ms, (timeout) =>
+        timeout ? `timed out after ${ms} ms waiting for ${what}; got ${got()}` : `socket closed while waiting for ${what}; got ${got()}`,
+      );
     },
     async init(payload = {}) {
       socket.send({ type: 'connection_init', payload });
