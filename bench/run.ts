@@ -57,7 +57,7 @@ function usage(message: string): never {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { only: SECTIONS.map((s) => s.name), durationS: 3, warmupS: 1, rounds: 3, docs: true, cpuProf: false, serverNodeArgs: [] };
+  const args: Args = { only: SECTIONS.map((s) => s.name), durationS: 2, warmupS: 1, rounds: 5, docs: true, cpuProf: false, serverNodeArgs: [] };
   for (let i = 0; i < argv.length; i++) {
     const at = argv[i].indexOf('=');
     const flag = at < 0 ? argv[i] : argv[i].slice(0, at);

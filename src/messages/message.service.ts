@@ -113,7 +113,8 @@ export class MessageService {
   private async onePage(viewer: Viewer, ticketId: number, size: number, afterSeq: number): Promise<Map<number, ConversationPage>> {
     const visible: Record<string, unknown> = { accountId: viewer.accountId, ticketId };
     if (viewer.role === 'user') visible.showToUser = true;
-    const items = await this.models.Message.find({ ...visible, seq: trusted({ $gt: afterSeq }) })
+    // Positions start at 1: without a cursor the page starts at the beginning, no condition needed.
+    const items = await this.models.Message.find(afterSeq > 0 ? { ...visible, seq: trusted({ $gt: afterSeq }) } : visible)
       .sort({ seq: 1 })
       .limit(size + 1)
       .lean<MessageRecord[]>();
