@@ -20,6 +20,7 @@
  * Each section prints a table, writes bench/results/<section>.json and refreshes its block in
  * docs/benchmarks.md.
  */
+import './production-env';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -7,6 +7,8 @@
  *   2. the database calls the gateway's services make (TicketService.findVisible + MessageService.pages)
  *   3. checkQueryLimits (depth and cost, run by an Apollo plugin on every request)
  *   4. graphql `execute` of the operation on the app schema (resolvers, DataLoaders, services, database)
+ *  4b. the same, plus JSON.stringify of the result, with the services answering records read once
+ *      beforehand: GraphQL execution and serialisation alone
  *   5. Apollo `executeOperation` as configured in src/server.ts (4 plus Apollo's pipeline and plugins)
  *   6. a bare Apollo on the same schema: only its default plugins (cache control)
  *   7. a bare Apollo with the cache-control plugin disabled too (it wraps every field's resolver)
@@ -88,6 +90,17 @@ export const layersSection: Section = {
         'ticket + conversation': { query: TICKET_WITH_CONVERSATION, variables: (i: number) => ({ id: String(idOf(i)) }) },
         'open tickets, first 50': { query: TICKET_LIST, variables: () => ({ filter: { view: 'OPEN' }, first: 50 }) },
       };
+      // Services that answer what the real ones answered once, so that row 4b times GraphQL alone.
+      const [oneTicket, onePage, aList] = await Promise.all([
+        tickets.findVisible(viewer, idOf(0)),
+        messages.pages(viewer, [idOf(0)], 50, null),
+        tickets.list(viewer, { view: 'OPEN' as never }, 50, null),
+      ]);
+      const storedTickets: typeof tickets = Object.assign(Object.create(tickets), { findVisible: async () => oneTicket, list: async () => aList });
+      const storedMessages: typeof messages = Object.assign(Object.create(messages), {
+        pages: async (_viewer: Viewer, ticketIds: readonly number[]) => new Map(ticketIds.map((id) => [id, onePage.get(idOf(0))!])),
+      });
+      const inMemory = { ...app.container, services: { ...app.container.services, tickets: storedTickets, messages: storedMessages } };
       const rows: Array<{ read: string; layer: string; us: number }> = [];
       for (const [read, { query, variables }] of Object.entries(reads)) {
         const document = parse(query);
@@ -108,6 +121,11 @@ export const layersSection: Section = {
           '4. graphql execute (resolvers + services + database)': async (i) => {
             const result = await execute({ schema, document, variableValues: variables(i), contextValue: createContext(viewer, app.container) });
             if (result.errors) throw result.errors[0];
+          },
+          '4b. graphql execute + JSON.stringify, records in memory (no database)': async (i) => {
+            const result = await execute({ schema, document, variableValues: variables(i), contextValue: createContext(viewer, inMemory) });
+            if (result.errors) throw result.errors[0];
+            JSON.stringify(result);
           },
           '5. Apollo executeOperation, as configured': async (i) => {
             const result = await app.server.apollo.executeOperation({ query, variables: variables(i) }, { contextValue: createContext(viewer, app.container) });
