@@ -66,6 +66,18 @@ export function attachGraphQLWebSocket({ server, schema, config, container, logg
       send(data);
       done?.();
     }) as typeof socket.send;
+    // A frame ws refuses (over 1 MiB, bad UTF-8, a protocol violation) is the client's mistake: ws has
+    // already closed the connection with the right code (1009, 1007, 1002). graphql-ws would print
+    // "Internal error emitted on a WebSocket socket" to stderr for it, so it is logged here instead.
+    const emit = socket.emit.bind(socket);
+    socket.emit = ((event: string | symbol, ...args: unknown[]) => {
+      const code = event === 'error' ? (args[0] as { code?: unknown } | undefined)?.code : undefined;
+      if (typeof code === 'string' && code.startsWith('WS_ERR_')) {
+        logger.warn({ code, reason: (args[0] as Error).message }, 'WebSocket frame refused; connection closed');
+        return true;
+      }
+      return emit(event, ...args);
+    }) as typeof socket.emit;
   });
 
   const handle = useServer<Record<string, unknown>, Extra>(

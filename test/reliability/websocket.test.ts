@@ -126,10 +126,35 @@ it(`closes the connection over WS_MAX_CONNECTIONS_PER_CREDENTIAL (${MAX_CONNECTI
   }
 });
 
-it('closes a connection that sends a frame over 1 MiB with 1009', async () => {
-  const socket = await adminSocket('big-sender');
-  socket.subscribe('big', `{ tickets(filter: { type: "${'x'.repeat(1024 * 1024 + 10)}" }) { totalCount } }`);
-  expect((await socket.closed).code).toBe(1009);
+it('closes a connection that sends a frame over 1 MiB with 1009, as a client error (nothing on stderr)', async () => {
+  const printed = jest.spyOn(console, 'error');
+  try {
+    const socket = await adminSocket('big-sender');
+    socket.subscribe('big', `{ tickets(filter: { type: "${'x'.repeat(1024 * 1024 + 10)}" }) { totalCount } }`);
+    expect((await socket.closed).code).toBe(1009);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(printed).not.toHaveBeenCalled();
+    // The gateway still serves others.
+    const other = await adminSocket('after-big');
+    other.subscribe('q', '{ __typename }');
+    expect((await nextOf(other, 'q')).payload.data).toEqual({ __typename: 'Query' });
+    other.close();
+  } finally {
+    printed.mockRestore();
+  }
+});
+
+it('closes a connection that sends a text frame of invalid UTF-8 with 1007, nothing on stderr', async () => {
+  const printed = jest.spyOn(console, 'error');
+  try {
+    const socket = await adminSocket('bad-utf8');
+    socket.ws.send(Buffer.from([0x7b, 0xc3, 0x28, 0x7d]), { binary: false });
+    expect((await socket.closed).code).toBe(1007);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(printed).not.toHaveBeenCalled();
+  } finally {
+    printed.mockRestore();
+  }
 });
 
 it('drops a subscriber that stops reading while large events flow; another subscriber keeps receiving all of them', async () => {
