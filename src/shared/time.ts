@@ -92,7 +92,7 @@ export function formatWallTime(instant: Date, timeZone: string): string {
 }
 
 /**
- * `date.toISOString()`, the same text, built from the UTC fields: ~2.5x faster here, and every
+ * `date.toISOString()`, the same text, built from the UTC fields: about twice as fast here, and every
  * DateTime of every response goes through it (three per ticket in a list).
  */
 export function isoString(date: Date): string {
