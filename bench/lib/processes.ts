@@ -6,9 +6,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { Arrivals } from '../../test/helpers/arrivals';
+import { freePort } from '../../test/helpers/processes';
 
 /** The directory holding package.json above this file (it runs from dist/bench/lib). */
 function repoRoot(): string {
@@ -83,18 +83,6 @@ function startChild(name: string, script: string, env: Record<string, string>, n
   };
 }
 
-/** A port nobody listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 async function waitForHttp(url: string, child: Child, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
   for (;;) {
@@ -142,9 +130,25 @@ export const BENCH_KEY = 'bench-api-key-0123456789abcdef';
 export const BENCH_ACCOUNT = 'bench';
 
 /**
- * The built gateway, `node dist/src/index.js`, on MONGODB_URI with an API key, quiet logs and
- * limits raised out of the way of load generation (the rate limiter still runs on every request).
+ * The gateway's settings in every benchmark, as a process environment or for `loadConfig` in-process:
+ * production (no Sandbox, no introspection, credentials required, as deployed), an API key, quiet
+ * logs, and limits raised out of the way of load generation (the rate limiter still runs on every
+ * request).
  */
+export function gatewayEnv(mongoUri: string, database: string, port: number, logLevel = 'warn'): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    LOG_LEVEL: logLevel,
+    MONGODB_URI: mongoUri,
+    MONGODB_DATABASE: database,
+    API_KEYS: `${BENCH_KEY}:${BENCH_ACCOUNT}`,
+    RATE_LIMIT_MAX: '1000000000',
+  };
+}
+
+/** The built gateway, `node dist/src/index.js`, with `gatewayEnv` (plus `env`). */
 export async function startGateway(
   name: string,
   mongoUri: string,
@@ -158,18 +162,7 @@ export async function startGateway(
   const { child } = startChild(
     name,
     path.join(dist, 'src/index.js'),
-    {
-      // Production: no Sandbox, no introspection, credentials required, as deployed.
-      NODE_ENV: 'production',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      LOG_LEVEL: 'warn',
-      MONGODB_URI: mongoUri,
-      MONGODB_DATABASE: database,
-      API_KEYS: `${BENCH_KEY}:${BENCH_ACCOUNT}`,
-      RATE_LIMIT_MAX: '1000000000',
-      ...env,
-    },
+    { ...gatewayEnv(mongoUri, database, port), ...env },
     nodeArgs,
   );
   const url = `http://127.0.0.1:${port}`;

@@ -11,7 +11,7 @@ import { startApp } from '../../src/index';
 import { LegacyGetTicketDetailsDocument } from '../../src/legacy/operations/generated';
 import { graphqlBody, JSON_HEADERS, KEY_HEADERS } from '../lib/client';
 import type { BenchContext, Section } from '../lib/context';
-import { BENCH_ACCOUNT, BENCH_KEY, startMongo } from '../lib/processes';
+import { gatewayEnv, startMongo } from '../lib/processes';
 import type { SectionResult } from '../lib/report';
 import { connect, insertTickets, ticketDoc } from '../lib/seed';
 
@@ -42,16 +42,7 @@ export const commandsSection: Section = {
       await insertTickets(db, Array.from({ length: n }, (_, k) => ticketDoc(nextId++, k, { userId: 1000 + n, total: n })));
     }
     const app = await startApp(
-      loadConfig({
-        NODE_ENV: 'production',
-        HOST: '127.0.0.1',
-        PORT: '0',
-        LOG_LEVEL: 'silent',
-        MONGODB_URI: mongo.uri,
-        MONGODB_DATABASE: database,
-        API_KEYS: `${BENCH_KEY}:${BENCH_ACCOUNT}`,
-        RATE_LIMIT_MAX: '1000000000',
-      }),
+      loadConfig(gatewayEnv(mongo.uri, database, 0, 'silent')),
       { monitorCommands: true },
     );
     const seen: string[] = [];

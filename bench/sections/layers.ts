@@ -31,7 +31,7 @@ import { startApp } from '../../src/index';
 import { checkQueryLimits } from '../../src/limits/query-limits';
 import type { Viewer } from '../../src/auth/viewer';
 import type { BenchContext, Section } from '../lib/context';
-import { BENCH_ACCOUNT, BENCH_KEY, startMongo } from '../lib/processes';
+import { BENCH_ACCOUNT, gatewayEnv, startMongo } from '../lib/processes';
 import type { SectionResult } from '../lib/report';
 import { connect, insertTickets, seedTickets, reserveIds, ticketDoc } from '../lib/seed';
 import { median, round } from '../lib/stats';
@@ -64,16 +64,7 @@ export const layersSection: Section = {
     const ids = await reserveIds(db, 50);
     await insertTickets(db, ids.map((id, k) => ticketDoc(id, k, { users: 50, messages: 10, total: 50, status: 'open' })));
     const app = await startApp(
-      loadConfig({
-        NODE_ENV: 'production',
-        HOST: '127.0.0.1',
-        PORT: '0',
-        LOG_LEVEL: 'silent',
-        MONGODB_URI: mongo.uri,
-        MONGODB_DATABASE: database,
-        API_KEYS: `${BENCH_KEY}:${BENCH_ACCOUNT}`,
-        RATE_LIMIT_MAX: '1000000000',
-      }),
+      loadConfig(gatewayEnv(mongo.uri, database, 0, 'silent')),
     );
     try {
       const viewer: Viewer = { role: 'admin', accountId: BENCH_ACCOUNT, username: 'bench', credentialId: 'bench' };

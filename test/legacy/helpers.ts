@@ -1,4 +1,5 @@
 import { ACME_KEY, startTestApp, type TestApp } from '../helpers/app';
+import { readBody } from '../helpers/http';
 
 export interface LegacyResponse {
   status: number;
@@ -53,13 +54,7 @@ export async function legacy(t: Pick<TestApp, 'url'>, path: string, call: Legacy
   }
   const method = call.method ?? (body === undefined ? 'GET' : 'POST');
   const response = await fetch(url, { method, headers, body: body as NonNullable<Parameters<typeof fetch>[1]>['body'] });
-  const text = await response.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
+  const { text, json } = await readBody(response);
   return { status: response.status, text, json, headers: response.headers };
 }
 

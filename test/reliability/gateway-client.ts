@@ -4,6 +4,7 @@
  */
 import { signToken } from '../../src/auth/auth.service';
 import type { GatewayProcess } from '../helpers/processes';
+import { readBody } from '../helpers/http';
 
 export const JWT_SECRET = 'reliability-test-secret-at-least-32-characters';
 export const API_KEY = 'reliability-acme-key-0123456789';
@@ -28,13 +29,7 @@ export interface Timed {
 async function timed(url: string, init: RequestInit): Promise<Timed> {
   const started = Date.now();
   const response = await fetch(url, { ...init, signal: AbortSignal.timeout(15_000) });
-  const text = await response.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
+  const { text, json } = await readBody(response);
   return { status: response.status, json, text, ms: Date.now() - started };
 }
 

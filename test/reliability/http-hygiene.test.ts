@@ -7,6 +7,7 @@
 import { request as httpRequest } from 'node:http';
 import { ACME_KEY, startTestApp, type TestApp } from '../helpers/app';
 import { expectEnvelope, legacy, raiseViaGraphQL, snapshot, ticketCount } from '../legacy/helpers';
+import { readBody } from '../helpers/http';
 
 jest.setTimeout(30_000);
 
@@ -37,13 +38,7 @@ async function postGraphQL(app: TestApp, text: string, headers: Record<string, s
     headers: { 'content-type': 'application/json', 'x-api-key': ACME_KEY, ...headers },
     body: text,
   });
-  const body = await response.text();
-  let json: any;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    json = undefined;
-  }
+  const { text: body, json } = await readBody(response);
   return { status: response.status, text: body, json, headers: response.headers };
 }
 

@@ -8,6 +8,7 @@ import { createClient, type Client } from 'graphql-ws';
 import { signToken, type TokenClaims } from '../../src/auth/auth.service';
 import { startGatewayProcess, startMongoProcess, type GatewayProcess, type MongoProcess } from '../helpers/processes';
 import { startRedis, type TestRedis } from '../helpers/redis';
+import { readBody } from '../helpers/http';
 
 export const JWT_SECRET = 'scale-out-test-secret-at-least-32-characters';
 export const ACME_KEY = 'acme-scale-out-key-0123456789';
@@ -115,13 +116,7 @@ export async function legacyPost(gateway: GatewayProcess, path: string, body: Re
     headers: { 'content-type': 'application/json', 'x-api-key': apiKey },
     body: JSON.stringify(body),
   });
-  const text = await response.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
+  const { text, json } = await readBody(response);
   return { status: response.status, text, json };
 }
 
