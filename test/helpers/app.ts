@@ -24,7 +24,7 @@ export class TestClock {
 
 export interface GqlResult<T = any> {
   status: number;
-  body: { data?: T; errors?: Array<{ message: string; extensions?: Record<string, any> }> };
+  body: { data?: T; errors?: Array<{ message: string; path?: Array<string | number>; extensions?: Record<string, any> }> };
 }
 
 export interface Credentials {

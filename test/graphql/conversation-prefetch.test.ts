@@ -1,0 +1,108 @@
+import type { CommandStartedEvent, CommandSucceededEvent } from 'mongodb';
+import { ACME_KEY, GLOBEX_KEY, startTestApp, type TestApp } from '../helpers/app';
+
+/**
+ * `ticket(id) { messages }` reads the ticket and its conversation at the same time (one round trip
+ * to the database instead of two), with the answers and the visibility of reading them in turn.
+ */
+let t: TestApp;
+const admin = { apiKey: ACME_KEY };
+let ticketId: string;
+let events: string[] = [];
+
+const RAISE = 'mutation($input: RaiseTicketInput!) { raiseTicket(input: $input) { id } }';
+const SEND = 'mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }';
+
+beforeAll(async () => {
+  t = await startTestApp({}, { monitorCommands: true });
+  const raised = await t.gql(RAISE, { input: { type: 'Payment', subject: 'Card declined', userId: 1, comments: 'first' } }, admin);
+  ticketId = raised.body.data.raiseTicket.id;
+  await t.gql(SEND, { input: { ticketId, body: 'second, for admins only', showToUser: false } }, admin);
+  await t.gql(SEND, { input: { ticketId, body: 'third' } }, admin);
+  const client = t.app.database.connection.getClient();
+  client.on('commandStarted', (e: CommandStartedEvent) => events.push(`start ${e.commandName} ${String(e.command[e.commandName])}`));
+  client.on('commandSucceeded', (e: CommandSucceededEvent) => events.push(`done ${e.commandName}`));
+});
+afterAll(async () => {
+  await t.stop();
+});
+beforeEach(() => {
+  events = [];
+});
+
+const bodies = (connection: { edges: Array<{ node: { body: string } }> }) => connection.edges.map((e) => e.node.body);
+
+describe('a ticket with its conversation', () => {
+  it('sends the ticket read and the conversation read before either answers', async () => {
+    const { body } = await t.gql(`query($id: ID!) { ticket(id: $id) { subject messages(first: 10) { totalCount edges { node { body } } } } }`, { id: ticketId }, admin);
+    expect(body.errors).toBeUndefined();
+    expect(body.data.ticket.subject).toBe('Card declined');
+    expect(bodies(body.data.ticket.messages)).toEqual(['first', 'second, for admins only', 'third']);
+    expect(body.data.ticket.messages.totalCount).toBe(3);
+    // Both finds start, then both answer; the count (totalCount) follows the page.
+    expect(events.slice(0, 2).sort()).toEqual(['start find messages', 'start find tickets']);
+    expect(events.slice(2, 4)).toEqual(['done find', 'done find']);
+    expect(events.slice(4)).toEqual(['start aggregate messages', 'done aggregate']);
+  });
+
+  it('reads the ticket alone when no conversation is asked for', async () => {
+    const { body } = await t.gql(`query($id: ID!) { ticket(id: $id) { subject } }`, { id: ticketId }, admin);
+    expect(body.data.ticket.subject).toBe('Card declined');
+    expect(events).toEqual(['start find tickets', 'done find']);
+  });
+
+  it('answers each selection with its own arguments: aliases, variables, fragments, defaults', async () => {
+    const query = `query($id: ID!, $n: Int, $after: String) {
+      ticket(id: $id) {
+        head: messages(first: $n) { edges { node { body } } pageInfo { hasNextPage endCursor } }
+        ...Rest
+        all: messages { edges { node { body } } }
+      }
+    }
+    fragment Rest on Ticket { rest: messages(first: 5, after: $after) { edges { node { body } } } }`;
+    const first = await t.gql(query, { id: ticketId, n: 1, after: null }, admin);
+    expect(first.body.errors).toBeUndefined();
+    const ticket = first.body.data.ticket;
+    expect(bodies(ticket.head)).toEqual(['first']);
+    expect(ticket.head.pageInfo.hasNextPage).toBe(true);
+    expect(bodies(ticket.rest)).toEqual(['first', 'second, for admins only', 'third']);
+    expect(bodies(ticket.all)).toEqual(['first', 'second, for admins only', 'third']);
+    // The second page, through a cursor in a variable.
+    const next = await t.gql(query, { id: ticketId, n: 1, after: ticket.head.pageInfo.endCursor }, admin);
+    expect(bodies(next.body.data.ticket.rest)).toEqual(['second, for admins only', 'third']);
+  });
+
+  it('leaves conditional selections to the executor', async () => {
+    const query = `query($id: ID!, $skip: Boolean!) { ticket(id: $id) { id messages(first: 1) @skip(if: $skip) { edges { node { body } } } } }`;
+    const skipped = await t.gql(query, { id: ticketId, skip: true }, admin);
+    expect(skipped.body.data.ticket).toEqual({ id: ticketId });
+    expect(events).toEqual(['start find tickets', 'done find']);
+    const kept = await t.gql(query, { id: ticketId, skip: false }, admin);
+    expect(bodies(kept.body.data.ticket.messages)).toEqual(['first']);
+  });
+
+  it('shows a user only the messages shown to users, and nothing of a ticket that is not theirs', async () => {
+    const query = `query($id: ID!) { ticket(id: $id) { id messages { totalCount edges { node { body } } } } }`;
+    const owner = await t.gql(query, { id: ticketId }, { token: await t.token({ role: 'user', userId: 1 }) });
+    expect(bodies(owner.body.data.ticket.messages)).toEqual(['first', 'third']);
+    expect(owner.body.data.ticket.messages.totalCount).toBe(2);
+    for (const credentials of [{ token: await t.token({ role: 'user', userId: 2 }) }, { apiKey: GLOBEX_KEY }]) {
+      const other = await t.gql(query, { id: ticketId }, credentials);
+      expect(other.status).toBe(200);
+      expect(other.body).toEqual({ data: { ticket: null } });
+    }
+  });
+
+  it('reports a bad page size or cursor on the field, and nothing for a ticket that does not exist', async () => {
+    const negative = await t.gql(`query($id: ID!) { ticket(id: $id) { id messages(first: -1) { totalCount } } }`, { id: ticketId }, admin);
+    expect(negative.body.data).toEqual({ ticket: null });
+    expect(negative.body.errors).toHaveLength(1);
+    expect(negative.body.errors?.[0].path).toEqual(['ticket', 'messages']);
+    expect(negative.body.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first' });
+    const badCursor = await t.gql(`query($id: ID!) { ticket(id: $id) { id messages(after: "nonsense") { totalCount } } }`, { id: ticketId }, admin);
+    expect(badCursor.body.errors?.[0].path).toEqual(['ticket', 'messages']);
+    expect(badCursor.body.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+    const missing = await t.gql(`{ ticket(id: "999999") { id messages(after: "nonsense") { totalCount } } }`, undefined, admin);
+    expect(missing.body).toEqual({ data: { ticket: null } });
+  });
+});
