@@ -16,7 +16,8 @@ import { connect } from '../lib/seed';
 import { ratio } from '../lib/stats';
 import { seedReads, TICKET_LIST, TICKET_WITH_CONVERSATION } from './rest';
 
-const CONNECTIONS = 10;
+/** Loaded (the server's CPU decides) and one at a time (round trips decide). */
+const CONNECTIONS = [10, 1];
 
 export const buildsSection: Section = {
   name: 'builds',
@@ -45,17 +46,19 @@ export const buildsSection: Section = {
           },
           'open tickets, first 50': { method: 'POST', path: '/graphql', headers: JSON_HEADERS, body: graphqlBody(TICKET_LIST, { filter: { view: 'OPEN' }, first: 50 }), check: graphqlOk },
         };
-        const rows: Array<{ read: string; before: Summary; after: Summary }> = [];
-        for (const [read, spec] of Object.entries(reads)) {
-          ctx.log(`  ${read}`);
-          const samples = await interleave(
-            [
-              { name: 'before', run: (s) => load({ url: before.url, pid: before.pid, dbPid: mongo.pid }, spec, CONNECTIONS, s) },
-              { name: 'after', run: (s) => load({ url: after.url, pid: after.pid, dbPid: mongo.pid }, spec, CONNECTIONS, s) },
-            ],
-            { rounds: ctx.rounds, durationS: ctx.durationS, warmupS: ctx.warmupS, log: ctx.log },
-          );
-          rows.push({ read, before: summarize(samples.get('before')!), after: summarize(samples.get('after')!) });
+        const rows: Array<{ read: string; connections: number; before: Summary; after: Summary }> = [];
+        for (const connections of CONNECTIONS) {
+          for (const [read, spec] of Object.entries(reads)) {
+            ctx.log(`  ${read}, ${connections} connection${connections > 1 ? 's' : ''}`);
+            const samples = await interleave(
+              [
+                { name: 'before', run: (s) => load({ url: before.url, pid: before.pid, dbPid: mongo.pid }, spec, connections, s) },
+                { name: 'after', run: (s) => load({ url: after.url, pid: after.pid, dbPid: mongo.pid }, spec, connections, s) },
+              ],
+              { rounds: ctx.rounds, durationS: ctx.durationS, warmupS: ctx.warmupS, log: ctx.log },
+            );
+            rows.push({ read, connections, before: summarize(samples.get('before')!), after: summarize(samples.get('after')!) });
+          }
         }
         const failures = rows.reduce((sum, r) => sum + r.before.failures + r.after.failures, 0);
         return {
@@ -64,13 +67,14 @@ export const buildsSection: Section = {
           date: new Date().toISOString(),
           command: ctx.command,
           machine: ctx.machine,
-          settings: { before: ctx.beforeDist, connections: CONNECTIONS, durationS: ctx.durationS, rounds: ctx.rounds, warmupS: ctx.warmupS },
+          settings: { before: ctx.beforeDist, connections: CONNECTIONS.join(', '), durationS: ctx.durationS, rounds: ctx.rounds, warmupS: ctx.warmupS },
           tables: [
             {
-              title: `medians of ${ctx.rounds} interleaved rounds, ${CONNECTIONS} connections; latency in ms, CPU in ms per request`,
-              columns: ['read', 'before req/s', 'after req/s', 'after/before req/s', 'before p50', 'after p50', 'before CPU', 'after CPU', 'after/before CPU', 'db CPU (before / after)'],
+              title: `medians of ${ctx.rounds} interleaved rounds; latency in ms, CPU in ms per request`,
+              columns: ['read', 'connections', 'before req/s', 'after req/s', 'after/before req/s', 'before p50', 'after p50', 'before CPU', 'after CPU', 'after/before CPU', 'db CPU (before / after)'],
               rows: rows.map((r) => [
                 r.read,
+                r.connections,
                 r.before.rps,
                 r.after.rps,
                 ratio(r.after.rps, r.before.rps),
