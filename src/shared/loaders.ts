@@ -10,6 +10,11 @@ export interface ConversationKey {
   after: string | null | undefined;
 }
 
+/** The page a `messages(first, after)` selection asks for; an explicit `first: null` is the default 50. */
+export function conversationKey(ticketId: number, first: number | null | undefined, after: string | null | undefined): ConversationKey {
+  return { ticketId, first: first ?? 50, after };
+}
+
 const keyOf = (key: ConversationKey) => `${key.ticketId}|${key.first}|${key.after ?? ''}`;
 
 /**
@@ -23,14 +28,17 @@ export class ConversationLoader {
 
   constructor(private readonly loader: DataLoader<ConversationKey, ConversationPage>) {}
 
-  /** Starts loading a page the operation is going to ask for. */
-  prefetch(key: ConversationKey): void {
-    const id = keyOf(key);
-    if (this.started.has(id)) return;
-    const page = this.loader.load(key);
-    // Whoever takes the page sees its failure; a page nobody takes must not fail unhandled.
-    page.catch(() => undefined);
-    this.started.set(id, page);
+  /** Starts loading the pages of a ticket's conversation that `selections` (the arguments of each `messages`) will ask for. */
+  prefetch(ticketId: number, selections: ReadonlyArray<Record<string, unknown>>): void {
+    for (const args of selections) {
+      const key = conversationKey(ticketId, args.first as number | null | undefined, args.after as string | null | undefined);
+      const id = keyOf(key);
+      if (this.started.has(id)) continue;
+      const page = this.loader.load(key);
+      // Whoever takes the page sees its failure; a page nobody takes must not fail unhandled.
+      page.catch(() => undefined);
+      this.started.set(id, page);
+    }
   }
 
   /** Forgets the pages started for a ticket that turned out not to be visible. */

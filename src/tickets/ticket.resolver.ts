@@ -3,6 +3,7 @@ import { Arg, Authorized, Ctx, FieldResolver, ID, Info, Int, Mutation, Query, Re
 import { type AppContext, viewerOf } from '../context';
 import type { TicketUpdatedEvent } from '../shared/events';
 import { parseTicketId } from '../shared/input';
+import { conversationKey } from '../shared/loaders';
 import { edgesOf } from '../shared/page-info.type';
 import { subfieldArguments } from '../shared/selection';
 import { MessageConnection } from '../messages/message.type';
@@ -25,9 +26,7 @@ export class TicketResolver {
     const viewer = viewerOf(ctx);
     const ticketId = parseTicketId(id);
     // The conversation asked for is read alongside the ticket: one round trip to the database, not two.
-    for (const args of subfieldArguments(info, 'messages')) {
-      ctx.loaders.conversations.prefetch({ ticketId, first: (args.first as number | null) ?? 50, after: args.after as string | null | undefined });
-    }
+    ctx.loaders.conversations.prefetch(ticketId, subfieldArguments(info, 'messages'));
     const record = await ctx.services.tickets.findVisible(viewer, ticketId);
     if (!record) ctx.loaders.conversations.discard(ticketId);
     return record && toTicket(record, ctx.clock());
@@ -60,7 +59,7 @@ export class TicketResolver {
     @Arg('after', () => String, { nullable: true, description: 'The endCursor of the previous page.' }) after: string | null,
     @Ctx() ctx: AppContext,
   ): Promise<MessageConnection> {
-    const page = await ctx.loaders.conversations.load({ ticketId: Number(ticket.id), first: first ?? 50, after });
+    const page = await ctx.loaders.conversations.load(conversationKey(Number(ticket.id), first, after));
     const { edges, pageInfo } = edgesOf({ ...page, cursorOf: (m) => ctx.services.messages.cursorOf(m) }, toMessage);
     return Object.assign(new MessageConnection(), { edges, pageInfo, count: page.totalCount });
   }
