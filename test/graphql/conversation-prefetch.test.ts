@@ -1,5 +1,5 @@
 import type { CommandStartedEvent, CommandSucceededEvent } from 'mongodb';
-import { ACME_KEY, GLOBEX_KEY, startTestApp, type TestApp } from '../helpers/app';
+import { ACME_KEY, GLOBEX_KEY, startTestApp, subscribe, type TestApp } from '../helpers/app';
 
 /**
  * `ticket(id) { messages }` reads the ticket and its conversation at the same time (one round trip
@@ -104,5 +104,16 @@ describe('a ticket with its conversation', () => {
     expect(badCursor.body.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
     const missing = await t.gql(`{ ticket(id: "999999") { id messages(after: "nonsense") { totalCount } } }`, undefined, admin);
     expect(missing.body).toEqual({ data: { ticket: null } });
+  });
+
+  it('does the same for a query sent over the WebSocket, each operation with its own pages', async () => {
+    const client = t.wsClient({ apiKey: ACME_KEY });
+    const query = `query($id: ID!, $n: Int) { ticket(id: $id) { messages(first: $n) { edges { node { body } } } } }`;
+    const one = subscribe(client, query, { id: ticketId, n: 1 });
+    const all = subscribe(client, query, { id: ticketId, n: 10 });
+    await Promise.all([one.waitFor(1), all.waitFor(1)]);
+    expect(bodies(one.values[0].data.ticket.messages)).toEqual(['first']);
+    expect(bodies(all.values[0].data.ticket.messages)).toEqual(['first', 'second, for admins only', 'third']);
+    expect(events.filter((e) => e.startsWith('start')).sort()).toEqual(['start find messages', 'start find messages', 'start find tickets', 'start find tickets']);
   });
 });
