@@ -1,8 +1,10 @@
 import DataLoader from 'dataloader';
+import type { GraphQLResolveInfo } from 'graphql';
 import type { Viewer } from '../auth/viewer';
 import type { ConversationPage, MessageService } from '../messages/message.service';
 import type { RatingRecord } from '../ratings/rating.mapper';
 import type { RatingService } from '../ratings/rating.service';
+import { subfieldArguments } from './selection';
 
 export interface ConversationKey {
   ticketId: number;
@@ -18,40 +20,40 @@ export function conversationKey(ticketId: number, first: number | null | undefin
 const keyOf = (key: ConversationKey) => `${key.ticketId}|${key.first}|${key.after ?? ''}`;
 
 /**
- * Conversation pages through the batching loader, with one addition: a page can be started before
- * its field resolver runs (a ticket's conversation is read alongside the ticket, one round trip to
- * the database instead of two), and the resolver then takes it. A started page is taken once, so
- * nothing is ever served twice.
+ * A per-request DataLoader whose loads can start before their field resolver runs: what a `ticket`
+ * selection will ask of the ticket (its conversation pages, its rating) is read alongside the ticket,
+ * one round trip to the database instead of two. The resolver then takes the started load; a load
+ * is taken once, so nothing is ever served twice.
  */
-export class ConversationLoader {
-  private readonly started = new Map<string, Promise<ConversationPage>>();
+export class PrefetchingLoader<K, V> {
+  private readonly started = new Map<string, { key: K; value: Promise<V> }>();
 
-  constructor(private readonly loader: DataLoader<ConversationKey, ConversationPage>) {}
+  constructor(
+    private readonly loader: DataLoader<K, V>,
+    private readonly idOf: (key: K) => string,
+  ) {}
 
-  /** Starts loading the pages of a ticket's conversation that `selections` (the arguments of each `messages`) will ask for. */
-  prefetch(ticketId: number, selections: ReadonlyArray<Record<string, unknown>>): void {
-    for (const args of selections) {
-      const key = conversationKey(ticketId, args.first as number | null | undefined, args.after as string | null | undefined);
-      const id = keyOf(key);
-      if (this.started.has(id)) continue;
-      const page = this.loader.load(key);
-      // Whoever takes the page sees its failure; a page nobody takes must not fail unhandled.
-      page.catch(() => undefined);
-      this.started.set(id, page);
-    }
+  /** Starts a load the operation is going to ask for. */
+  prefetch(key: K): void {
+    const id = this.idOf(key);
+    if (this.started.has(id)) return;
+    const value = this.loader.load(key);
+    // Whoever takes the load sees its failure; a load nobody takes must not fail unhandled.
+    value.catch(() => undefined);
+    this.started.set(id, { key, value });
   }
 
-  /** Forgets the pages started for a ticket that turned out not to be visible. */
-  discard(ticketId: number): void {
-    for (const id of this.started.keys()) if (id.startsWith(`${ticketId}|`)) this.started.delete(id);
+  /** Forgets started loads nobody will take (those of a ticket that turned out not to be visible). */
+  discard(unwanted: (key: K) => boolean): void {
+    for (const [id, { key }] of this.started) if (unwanted(key)) this.started.delete(id);
   }
 
-  load(key: ConversationKey): Promise<ConversationPage> {
-    const id = keyOf(key);
-    const page = this.started.get(id);
-    if (!page) return this.loader.load(key);
+  load(key: K): Promise<V> {
+    const id = this.idOf(key);
+    const started = this.started.get(id);
+    if (!started) return this.loader.load(key);
     this.started.delete(id);
-    return page;
+    return started.value;
   }
 }
 
@@ -66,14 +68,17 @@ export function createLoaders(viewer: Viewer | null, services: { ratings: Rating
     return viewer;
   };
   return {
-    ratings: new DataLoader<number, RatingRecord | null>(
-      async (ids) => {
-        const found = await services.ratings.byTickets(need(), ids);
-        return ids.map((id) => found.get(id) ?? null);
-      },
-      { cache: false },
+    ratings: new PrefetchingLoader(
+      new DataLoader<number, RatingRecord | null>(
+        async (ids) => {
+          const found = await services.ratings.byTickets(need(), ids);
+          return ids.map((id) => found.get(id) ?? null);
+        },
+        { cache: false },
+      ),
+      String,
     ),
-    conversations: new ConversationLoader(
+    conversations: new PrefetchingLoader(
       new DataLoader<ConversationKey, ConversationPage>(
         async (keys) => {
           // Keys asking for the same page shape share one aggregate.
@@ -93,8 +98,26 @@ export function createLoaders(viewer: Viewer | null, services: { ratings: Rating
         },
         { cache: false },
       ),
+      keyOf,
     ),
   };
 }
 
 export type Loaders = ReturnType<typeof createLoaders>;
+
+/**
+ * Starts what a `ticket(id)` selection will ask of the ticket (every `messages` page, the `rating`)
+ * so it is read alongside the ticket itself. `discard()` when the ticket is not visible.
+ */
+export function prefetchTicketFields(loaders: Loaders, ticketId: number, info: GraphQLResolveInfo): { discard(): void } {
+  for (const args of subfieldArguments(info, 'messages')) {
+    loaders.conversations.prefetch(conversationKey(ticketId, args.first as number | null | undefined, args.after as string | null | undefined));
+  }
+  if (subfieldArguments(info, 'rating').length) loaders.ratings.prefetch(ticketId);
+  return {
+    discard() {
+      loaders.conversations.discard((key) => key.ticketId === ticketId);
+      loaders.ratings.discard((id) => id === ticketId);
+    },
+  };
+}

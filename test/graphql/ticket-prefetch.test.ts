@@ -2,12 +2,14 @@ import type { CommandStartedEvent, CommandSucceededEvent } from 'mongodb';
 import { ACME_KEY, GLOBEX_KEY, startTestApp, subscribe, type TestApp } from '../helpers/app';
 
 /**
- * `ticket(id) { messages }` reads the ticket and its conversation at the same time (one round trip
- * to the database instead of two), with the answers and the visibility of reading them in turn.
+ * `ticket(id) { messages rating }` reads the ticket, its conversation and its rating at the same time
+ * (one round trip to the database instead of two), with the answers and the visibility of reading
+ * them in turn.
  */
 let t: TestApp;
 const admin = { apiKey: ACME_KEY };
 let ticketId: string;
+let ratedId: string;
 let events: string[] = [];
 
 const RAISE = 'mutation($input: RaiseTicketInput!) { raiseTicket(input: $input) { id } }';
@@ -19,6 +21,11 @@ beforeAll(async () => {
   ticketId = raised.body.data.raiseTicket.id;
   await t.gql(SEND, { input: { ticketId, body: 'second, for admins only', showToUser: false } }, admin);
   await t.gql(SEND, { input: { ticketId, body: 'third' } }, admin);
+  const rated = await t.gql(RAISE, { input: { type: 'Payment', subject: 'Refund', userId: 1, comments: 'refund please' } }, admin);
+  ratedId = rated.body.data.raiseTicket.id;
+  await t.gql('mutation($id: ID!) { closeTicket(id: $id) { id } }', { id: ratedId }, admin);
+  const rating = await t.gql('mutation($input: RateTicketInput!) { rateTicket(input: $input) { value } }', { input: { ticketId: ratedId, userId: 1, value: 4 } }, admin);
+  expect(rating.body.errors).toBeUndefined();
   const client = t.app.database.connection.getClient();
   client.on('commandStarted', (e: CommandStartedEvent) => events.push(`start ${e.commandName} ${String(e.command[e.commandName])}`));
   client.on('commandSucceeded', (e: CommandSucceededEvent) => events.push(`done ${e.commandName}`));
@@ -43,6 +50,19 @@ describe('a ticket with its conversation', () => {
     expect(events.slice(0, 2).sort()).toEqual(['start find messages', 'start find tickets']);
     expect(events.slice(2, 4)).toEqual(['done find', 'done find']);
     expect(events.slice(4)).toEqual(['start aggregate messages', 'done aggregate']);
+  });
+
+  it('reads the rating alongside too, and answers null for a ticket not rated', async () => {
+    const query = `query($id: ID!) { ticket(id: $id) { rating { value userId } messages(first: 1) { edges { node { body } } } } }`;
+    const { body } = await t.gql(query, { id: ratedId }, admin);
+    expect(body.errors).toBeUndefined();
+    expect(body.data.ticket).toEqual({ rating: { value: 4, userId: 1 }, messages: { edges: [{ node: { body: 'refund please' } }] } });
+    expect(events.slice(0, 3).sort()).toEqual(['start find messages', 'start find ratings', 'start find tickets']);
+    expect(events.slice(3)).toEqual(['done find', 'done find', 'done find']);
+    const unrated = await t.gql(query, { id: ticketId }, admin);
+    expect(unrated.body.data.ticket.rating).toBeNull();
+    const hidden = await t.gql(query, { id: ratedId }, { token: await t.token({ role: 'user', userId: 2 }) });
+    expect(hidden.body).toEqual({ data: { ticket: null } });
   });
 
   it('reads the ticket alone when no conversation is asked for', async () => {
