@@ -7,7 +7,7 @@ import { Aggregator, Query } from 'mingo';
 import { ErrorCode, fail, unsupported } from './errors';
 import { checkCollation, checkFilter } from './limits';
 import type { Collection, DocRecord } from './store';
-import { bsonType, getPath, isPlainObject, keyOf, orderLike, retype, toView, toViewDoc, type Doc } from './values';
+import { bsonType, getPath, isPlainObject, keyOf, orderLike, retype, scalarKind, scalarValue, toView, toViewDoc, type Doc, type ScalarKind } from './values';
 
 /** mingo options shared by every evaluation: no server-side JavaScript. */
 export function mingoOptions(variables?: Doc): { scriptEnabled: false; variables?: Doc } {
@@ -170,21 +170,6 @@ export function normalizeSort(sort: unknown): Doc | undefined {
   return Object.keys(out).length ? out : undefined;
 }
 
-type SortKind = 'number' | 'string' | 'date' | 'objectId';
-
-function sortKind(v: unknown): SortKind | undefined {
-  if (typeof v === 'number') return Number.isNaN(v) ? undefined : 'number';
-  if (typeof v === 'string') return 'string';
-  if (v instanceof Date) return 'date';
-  return bsonType(v) === 'ObjectId' ? 'objectId' : undefined;
-}
-
-function sortValue(v: unknown, kind: SortKind): number | string {
-  if (kind === 'date') return (v as Date).getTime();
-  if (kind === 'objectId') return (v as { toHexString(): string }).toHexString();
-  return v as number | string;
-}
-
 /**
  * Sorting on fields that hold one scalar type throughout (numbers, strings, dates or ObjectIds)
  * with plain comparisons; undefined when mingo's general ordering (arrays, missing values,
@@ -194,13 +179,13 @@ function fastSort(records: DocRecord[], sort: Doc): DocRecord[] | undefined {
   const fields = Object.keys(sort);
   const keyed = records.map((record) => ({ record, keys: new Array<number | string>(fields.length) }));
   for (let f = 0; f < fields.length; f++) {
-    let kind: SortKind | undefined;
+    let kind: ScalarKind | undefined;
     for (const item of keyed) {
       const value = getPath(item.record.view, fields[f]);
-      const k = sortKind(value);
+      const k = scalarKind(value);
       if (k === undefined || (kind !== undefined && k !== kind)) return undefined;
       kind = k;
-      item.keys[f] = sortValue(value, k);
+      item.keys[f] = scalarValue(value, k);
     }
   }
   const directions = fields.map((f) => sort[f] as number);

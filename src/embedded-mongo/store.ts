@@ -13,7 +13,7 @@
 import { Query } from 'mingo';
 import { ObjectId, UUID, type Document } from 'bson';
 import { ErrorCode, fail, unsupported } from './errors';
-import { bsonType, formatDocument, isPlainObject, keyOf, toNumber, toView, toViewDoc, valuesAtPath, type Doc } from './values';
+import { bsonType, formatDocument, isPlainObject, keyOf, scalarKind, scalarValue, toNumber, toView, toViewDoc, valuesAtPath, type Doc, type ScalarKind } from './values';
 
 /** One stored document. Immutable: an update replaces the record. */
 export interface DocRecord {
@@ -175,15 +175,6 @@ function sameValue(a: unknown, b: unknown): boolean {
   return keyOf(toView(a)) === keyOf(toView(b));
 }
 
-/** An `_id` as the `{_id: 1}` sort compares it, for the ids of one sortable type; undefined for others. */
-function idOrderKey(id: unknown): { kind: string; value: number | string } | undefined {
-  if (typeof id === 'number') return Number.isNaN(id) ? undefined : { kind: 'number', value: id };
-  if (typeof id === 'string') return { kind: 'string', value: id };
-  if (id instanceof Date) return { kind: 'date', value: id.getTime() };
-  if (bsonType(id) === 'ObjectId') return { kind: 'objectId', value: (id as { toHexString(): string }).toHexString() };
-  return undefined;
-}
-
 export class Collection {
   readonly docs = new Map<string, DocRecord>();
   readonly indexes: Index[] = [];
@@ -195,7 +186,7 @@ export class Collection {
    * `{_id: 1}` sort with a limit can stop at the first matches instead of sorting every match.
    */
   private ascending = true;
-  private lastId: { kind: string; value: number | string } | undefined;
+  private lastId: { kind: ScalarKind; value: number | string } | undefined;
 
   /** Natural (insertion) order is ascending `_id` order. */
   get naturalOrderIsIdOrder(): boolean {
@@ -204,13 +195,18 @@ export class Collection {
 
   private trackIdOrder(id: unknown): void {
     if (!this.ascending) return;
-    const key = idOrderKey(id);
+    const kind = scalarKind(id);
     const last = this.lastId;
-    if (!key || (last !== undefined && (key.kind !== last.kind || !(key.value > last.value)))) {
+    if (kind === undefined || (last !== undefined && kind !== last.kind)) {
       this.ascending = false;
       return;
     }
-    this.lastId = key;
+    const value = scalarValue(id, kind);
+    if (last !== undefined && !(value > last.value)) {
+      this.ascending = false;
+      return;
+    }
+    this.lastId = { kind, value };
   }
 
   constructor(

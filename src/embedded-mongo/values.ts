@@ -277,3 +277,21 @@ export function toNumber(v: unknown, fallback?: number): number | undefined {
 export function bsonType(v: unknown): string | undefined {
   return v !== null && typeof v === 'object' ? bsonTypeOf(v) : undefined;
 }
+
+/** The scalar types ordered with plain comparisons (sorting, and `_id` order on insert). */
+export type ScalarKind = 'number' | 'string' | 'date' | 'objectId';
+
+/** Which of those `v` is; undefined for anything mingo's general ordering must compare (NaN, arrays, documents...). */
+export function scalarKind(v: unknown): ScalarKind | undefined {
+  if (typeof v === 'number') return Number.isNaN(v) ? undefined : 'number';
+  if (typeof v === 'string') return 'string';
+  if (v instanceof Date) return 'date';
+  return bsonType(v) === 'ObjectId' ? 'objectId' : undefined;
+}
+
+/** `v` as a number or string that compares, within its kind, as MongoDB orders it. */
+export function scalarValue(v: unknown, kind: ScalarKind): number | string {
+  if (kind === 'date') return (v as Date).getTime();
+  if (kind === 'objectId') return (v as { toHexString(): string }).toHexString();
+  return v as number | string;
+}
