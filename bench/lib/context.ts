@@ -24,3 +24,8 @@ export interface Section {
   title: string;
   run(ctx: BenchContext): Promise<SectionResult>;
 }
+
+/** What every result starts with: which section, when, by which command, on which machine. */
+export function resultHeader(ctx: BenchContext, section: Pick<Section, 'name' | 'title'>): Pick<SectionResult, 'section' | 'title' | 'date' | 'command' | 'machine'> {
+  return { section: section.name, title: section.title, date: new Date().toISOString(), command: ctx.command, machine: ctx.machine };
+}

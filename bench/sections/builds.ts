@@ -8,7 +8,7 @@
  *   npm run bench -- --only builds --before /tmp/before/dist
  */
 import { graphqlBody, graphqlOk, JSON_HEADERS } from '../lib/client';
-import type { BenchContext, Section } from '../lib/context';
+import { type BenchContext, type Section, resultHeader } from '../lib/context';
 import { interleave, load, summarize, type RequestSpec, type Summary } from '../lib/load';
 import { startGateway, startMongo } from '../lib/processes';
 import type { SectionResult } from '../lib/report';
@@ -62,11 +62,7 @@ export const buildsSection: Section = {
         }
         const failures = rows.reduce((sum, r) => sum + r.before.failures + r.after.failures, 0);
         return {
-          section: 'builds',
-          title: this.title,
-          date: new Date().toISOString(),
-          command: ctx.command,
-          machine: ctx.machine,
+          ...resultHeader(ctx, this),
           settings: { before: ctx.beforeDist, connections: CONNECTIONS.join(', '), durationS: ctx.durationS, rounds: ctx.rounds, warmupS: ctx.warmupS },
           tables: [
             {

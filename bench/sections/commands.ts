@@ -10,7 +10,7 @@ import { loadConfig } from '../../src/config';
 import { startApp } from '../../src/index';
 import { LegacyGetTicketDetailsDocument } from '../../src/legacy/operations/generated';
 import { graphqlBody, JSON_HEADERS, KEY_HEADERS } from '../lib/client';
-import type { BenchContext, Section } from '../lib/context';
+import { type BenchContext, type Section, resultHeader } from '../lib/context';
 import { gatewayEnv, startMongo } from '../lib/processes';
 import type { SectionResult } from '../lib/report';
 import { connect, insertTickets, ticketDoc } from '../lib/seed';
@@ -89,11 +89,7 @@ export const commandsSection: Section = {
       const pageRows = rows.map((r) => [r.request, ...r.counts, r.commands[1].join(', ')] as Array<string | number>);
       const constant = rows.every((r) => r.counts[0] === r.counts[1]);
       return {
-        section: 'commands',
-        title: this.title,
-        date: new Date().toISOString(),
-        command: ctx.command,
-        machine: ctx.machine,
+        ...resultHeader(ctx, this),
         settings: { sizes: SIZES.join('/') },
         tables: [
           {

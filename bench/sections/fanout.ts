@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { signToken } from '../../src/auth/auth.service';
 import { gql } from '../lib/client';
-import type { BenchContext, Section } from '../lib/context';
+import { type BenchContext, type Section, resultHeader } from '../lib/context';
 import { cpuMs, peakRssMb } from '../lib/procfs';
 import { BENCH_ACCOUNT, BENCH_KEY, startGateway, startMongo } from '../lib/processes';
 import type { SectionResult } from '../lib/report';
@@ -190,11 +190,7 @@ export const fanoutSection: Section = {
       const perDelivery = round(((cpuPerEvent - quietPerEvent) / SUBSCRIBERS) * 1000);
       const pooled = percentiles(all);
       return {
-        section: 'fanout',
-        title: this.title,
-        date: new Date().toISOString(),
-        command: ctx.command,
-        machine: ctx.machine,
+        ...resultHeader(ctx, this),
         settings: { subscribers: SUBSCRIBERS, userSubscribers: users, messagesPerRound: MESSAGES, rounds: ctx.rounds },
         tables: [
           {

@@ -30,7 +30,7 @@ import { createContext } from '../../src/context';
 import { startApp } from '../../src/index';
 import { checkQueryLimits } from '../../src/limits/query-limits';
 import type { Viewer } from '../../src/auth/viewer';
-import type { BenchContext, Section } from '../lib/context';
+import { type BenchContext, type Section, resultHeader } from '../lib/context';
 import { BENCH_ACCOUNT, gatewayEnv, startMongo } from '../lib/processes';
 import type { SectionResult } from '../lib/report';
 import { connect, insertTickets, seedTickets, reserveIds, ticketDoc } from '../lib/seed';
@@ -172,11 +172,7 @@ export const layersSection: Section = {
         ctx.log(`  ${name}: document ${d} µs, text ${t} µs`);
       }
       return {
-        section: 'layers',
-        title: this.title,
-        date: new Date().toISOString(),
-        command: ctx.command,
-        machine: ctx.machine,
+        ...resultHeader(ctx, this),
         settings: { inFlight: IN_FLIGHT, opsPerBlock: BLOCK, blocks: Math.max(3, ctx.rounds * 2) },
         tables: [
           {

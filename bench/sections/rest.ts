@@ -4,7 +4,7 @@
  * its own process; they are measured one at a time, interleaved.
  */
 import { graphqlBody, graphqlOk, JSON_HEADERS, KEY_HEADERS, gql } from '../lib/client';
-import type { BenchContext, Section } from '../lib/context';
+import { type BenchContext, type Section, resultHeader } from '../lib/context';
 import { interleave, load, summarize, type RequestSpec, type Summary } from '../lib/load';
 import { startGateway, startMongo, startRestBaseline } from '../lib/processes';
 import type { SectionResult } from '../lib/report';
@@ -119,11 +119,7 @@ export const restSection: Section = {
         });
         const failures = rows.reduce((sum, r) => sum + r.graphql.failures + r.rest.failures, 0) + floor.graphql.failures + floor.rest.failures;
         return {
-          section: 'rest',
-          title: this.title,
-          date: new Date().toISOString(),
-          command: ctx.command,
-          machine: ctx.machine,
+          ...resultHeader(ctx, this),
           settings: { durationS: ctx.durationS, rounds: ctx.rounds, warmupS: ctx.warmupS, tickets: SEEDED + ids.length, conversation: CONVERSATION },
           tables: [
             {

@@ -7,7 +7,7 @@
 import { print } from 'graphql';
 import { LegacyGetTicketDetailsDocument } from '../../src/legacy/operations/generated';
 import { graphqlBody, graphqlOk, JSON_HEADERS, KEY_HEADERS, legacyOk } from '../lib/client';
-import type { BenchContext, Section } from '../lib/context';
+import { type BenchContext, type Section, resultHeader } from '../lib/context';
 import { interleave, load, summarize, type RequestSpec, type Summary } from '../lib/load';
 import { cpuMs, peakRssMb, rssMb } from '../lib/procfs';
 import { startGateway, startMongo, type HttpProcess, type MongoProcess } from '../lib/processes';
@@ -125,11 +125,7 @@ export const scaleSection: Section = {
       const worst = goalRows.reduce((w, r) => (Math.max(r.p50Ratio, r.rpsRatio) > Math.max(w.p50Ratio, w.rpsRatio) ? r : w));
       const failures = rows.reduce((sum, r) => sum + r.small.failures + r.large.failures, 0);
       return {
-        section: 'scale',
-        title: this.title,
-        date: new Date().toISOString(),
-        command: ctx.command,
-        machine: ctx.machine,
+        ...resultHeader(ctx, this),
         settings: { connections: CONNECTIONS, durationS: ctx.durationS, rounds: ctx.rounds, warmupS: ctx.warmupS, ticketsPerUser: TICKETS_PER_USER },
         tables: [
           {

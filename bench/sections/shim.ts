@@ -16,7 +16,7 @@ import {
   LegacySendMessageDocument,
 } from '../../src/legacy/operations/generated';
 import { FORM_HEADERS, form, graphqlBody, graphqlOk, JSON_HEADERS, KEY_HEADERS, legacy, gql, legacyOk } from '../lib/client';
-import type { BenchContext, Section } from '../lib/context';
+import { type BenchContext, type Section, resultHeader } from '../lib/context';
 import { interleave, load, summarize, type RequestSpec, type Summary } from '../lib/load';
 import { startGateway, startMongo } from '../lib/processes';
 import type { SectionResult } from '../lib/report';
@@ -190,11 +190,7 @@ export const shimSection: Section = {
         });
         const failures = rows.reduce((sum, r) => sum + r.legacy.failures + r.graphql.failures, 0);
         return {
-          section: 'shim',
-          title: this.title,
-          date: new Date().toISOString(),
-          command: ctx.command,
-          machine: ctx.machine,
+          ...resultHeader(ctx, this),
           settings: { connections: CONNECTIONS, durationS: ctx.durationS, rounds: ctx.rounds, warmupS: ctx.warmupS, tickets: SEEDED },
           tables: [
             {
