@@ -3,8 +3,9 @@
  * value stops the start with a message naming the variable instead of failing later at request time.
  */
 
-export type Priority = 'low' | 'medium' | 'high' | 'urgent';
-export const PRIORITIES: readonly Priority[] = ['low', 'medium', 'high', 'urgent'];
+/** The one list of ticket priorities, as stored and as the legacy API and SLA_HOURS name them. */
+export const PRIORITIES = ['low', 'medium', 'high', 'urgent'] as const;
+export type Priority = (typeof PRIORITIES)[number];
 
 export interface ApiKey {
   key: string;

@@ -8,6 +8,7 @@ import { messageModels } from './messages/message.model';
 import { ratingModels } from './ratings/rating.model';
 import { TicketService } from './tickets/ticket.service';
 import { MessageService } from './messages/message.service';
+import { ConversationStore } from './messages/conversation.store';
 import { RatingService } from './ratings/rating.service';
 import { idempotencyModels } from './idempotency/idempotency.model';
 import { IdempotencyService } from './idempotency/idempotency.service';
@@ -28,9 +29,10 @@ export function createContainer({ config, connection, pubSub, clock }: Container
     ...idempotencyModels(connection, config.idempotencyTtlHours),
   };
   const events = new EventBus(pubSub);
-  const messages = new MessageService(models, clock, events);
-  const tickets = new TicketService(models, messages, config, clock, events);
-  const ratings = new RatingService(models, tickets, clock, events);
+  const conversation = new ConversationStore(models, events);
+  const tickets = new TicketService(models, conversation, config, clock, events);
+  const messages = new MessageService(models, conversation, tickets, clock, events);
+  const ratings = new RatingService(models, tickets, clock);
   return {
     config,
     connection,

@@ -1,9 +1,17 @@
+import type { GraphQLResolveInfo } from 'graphql';
 import type { Viewer } from './auth/viewer';
 import type { Container } from './container';
 import { UnauthenticatedError } from './errors';
-import { createLoaders, type Loaders } from './shared/loaders';
+import { type ConversationLoader, createConversationLoader, prefetchConversations } from './messages/message.loaders';
+import { createRatingLoader, prefetchRating, type RatingLoader } from './ratings/rating.loaders';
 import { newRequestId } from './shared/request-id';
 import type { Clock } from './shared/time';
+
+/** Per-request (per-operation on a WebSocket) batching of the field resolvers, one loader per domain. */
+export interface Loaders {
+  conversations: ConversationLoader;
+  ratings: RatingLoader;
+}
 
 /**
  * The one context for every entry point (HTTP, WebSocket, the legacy shim, tests): an auth or
@@ -18,6 +26,12 @@ export interface AppContext {
   clock: Clock;
   /** The request's `Idempotency-Key`, if any (HTTP and the legacy shim). */
   idempotencyKey?: string;
+  /**
+   * Starts what a `ticket(id)` selection will ask of the ticket (its conversation pages, its rating) so
+   * it is read alongside the ticket: one round trip instead of two. Call the returned function when the
+   * ticket turns out not to be visible.
+   */
+  prefetchTicketFields(ticketId: number, info: GraphQLResolveInfo): () => void;
 }
 
 export function createContext(
@@ -26,13 +40,26 @@ export function createContext(
   requestId: string = newRequestId(),
   idempotencyKey?: string,
 ): AppContext {
+  const { services } = container;
+  const need = (): Viewer => {
+    if (!viewer) throw new Error('loaders need a viewer; resolvers must be @Authorized');
+    return viewer;
+  };
+  const loaders: Loaders = {
+    conversations: createConversationLoader(need, services.messages),
+    ratings: createRatingLoader(need, services.ratings),
+  };
   return {
     viewer,
     requestId,
     idempotencyKey,
-    services: container.services,
-    loaders: createLoaders(viewer, container.services),
+    services,
+    loaders,
     clock: container.clock,
+    prefetchTicketFields(ticketId, info) {
+      const discards = [prefetchConversations(loaders.conversations, ticketId, info), prefetchRating(loaders.ratings, ticketId, info)];
+      return () => discards.forEach((discard) => discard());
+    },
   };
 }
 

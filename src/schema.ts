@@ -5,7 +5,9 @@ import { buildSchema } from 'type-graphql';
 import { authChecker } from './auth/auth-checker';
 import { TicketResolver } from './tickets/ticket.resolver';
 import { MessageResolver } from './messages/message.resolver';
+import { TicketMessagesResolver } from './messages/ticket-messages.resolver';
 import { RatingResolver } from './ratings/rating.resolver';
+import { TicketRatingResolver } from './ratings/ticket-rating.resolver';
 import { DateTimeScalar } from './shared/date-time.scalar';
 import { createInProcessPubSub, type EventPubSub } from './shared/events';
 
@@ -21,7 +23,7 @@ export function buildAppSchema(pubSub: EventPubSub = createInProcessPubSub()): P
   return buildSchema({
     // Our subscriptions use `subscribe` (services filter by visibility); type-graphql still wants the engine.
     pubSub,
-    resolvers: [TicketResolver, MessageResolver, RatingResolver],
+    resolvers: [TicketResolver, TicketMessagesResolver, TicketRatingResolver, MessageResolver, RatingResolver],
     authChecker,
     validate: { forbidUnknownValues: false },
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],

@@ -14,10 +14,3 @@ export type Viewer =
       userId: number;
       credentialId: string;
     };
-
-export type AdminViewer = Extract<Viewer, { role: 'admin' }>;
-export type UserViewer = Extract<Viewer, { role: 'user' }>;
-
-export function isAdmin(viewer: Viewer): viewer is AdminViewer {
-  return viewer.role === 'admin';
-}

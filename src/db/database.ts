@@ -5,8 +5,6 @@ import { startEmbeddedMongo } from '../embedded-mongo';
 
 export interface Database {
   connection: Connection;
-  /** `external` for MONGODB_URI, `embedded` for the in-memory development server. */
-  backend: 'external' | 'embedded';
   /** Resolves once the first connection succeeded (at start, or later when the database comes up). */
   connected: Promise<void>;
   /** True while the driver has a server to talk to. */
@@ -74,7 +72,6 @@ export async function connectDatabase(config: Readonly<Config>, logger: Logger, 
   return {
     connected,
     connection,
-    backend: stopEmbedded ? 'embedded' : 'external',
     async isUp() {
       try {
         await connection.getClient().db('admin').command({ ping: 1 });

@@ -1,4 +1,10 @@
-import { instantOf, type WallTime } from '../shared/time';
+import { instantOf, pad, wallTimeIn, type WallTime } from '../shared/time';
+
+/** `YYYY-MM-DD HH:mm:ss` in `timeZone`: the legacy API's time format. */
+export function formatWallTime(instant: Date, timeZone: string): string {
+  const w = wallTimeIn(instant, timeZone);
+  return `${pad(w.year, 4)}-${pad(w.month)}-${pad(w.day)} ${pad(w.hour)}:${pad(w.minute)}:${pad(w.second)}`;
+}
 
 /** A legacy `fromDate` / `toDate`: `dd-mm-yyyy H:m` or `dd-mm-yyyy`, read in LEGACY_TIMEZONE. */
 export interface LegacyDate {

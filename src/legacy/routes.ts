@@ -1,8 +1,8 @@
-import { LIMITS } from '../tickets/ticket.inputs';
+import { PRIORITIES } from '../config';
+import { TEXT_LIMITS } from '../shared/input';
 import { MAX_PAGE_SIZE } from '../shared/pagination';
-import { formatWallTime } from '../shared/time';
 import { NotFoundError } from '../errors';
-import { endOf, startOf } from './dates';
+import { endOf, formatWallTime, startOf } from './dates';
 import { ok, okMessageFirst } from './envelope';
 import { param, type JsonSchema } from './params';
 import { type AnyRoute, defineRoute } from './route';
@@ -26,7 +26,6 @@ import {
 
 // ---- vocabulary: legacy words <-> GraphQL enums (translation only) ----
 
-const PRIORITIES = ['low', 'medium', 'high', 'urgent'] as const;
 const SENDERS = ['admin', 'user'] as const;
 const STATUS_FILTERS = ['unresolved', 'overdue', 'duetoday', 'open', 'onhold', 'unassigned', 'closed', 'all'] as const;
 
@@ -104,14 +103,14 @@ const raiseTicket = defineRoute({
   summary: 'V1 Raise a ticket',
   description: 'Raises a ticket; `comments` becomes the first message (sender `user`). With closeTicketImmediately the ticket is created closed with its resolution.',
   params: {
-    type: param.text(true, 'The ticket type, e.g. "Payment".', LIMITS.type),
-    subject: param.text(true, 'The ticket subject.', LIMITS.subject),
+    type: param.text(true, 'The ticket type, e.g. "Payment".', TEXT_LIMITS.type),
+    subject: param.text(true, 'The ticket subject.', TEXT_LIMITS.subject),
     priority: param.choice(false, 'The priority; medium when omitted.', PRIORITIES),
     userId: param.userId(true, 'The id of the user the ticket is for.'),
-    comments: param.text(true, 'The issue; stored as the first message.', LIMITS.text),
+    comments: param.text(true, 'The issue; stored as the first message.', TEXT_LIMITS.text),
     closeTicketImmediately: param.boolean(false, 'Create the ticket already closed (default false).'),
-    resolutionType: param.text(false, 'Required (non-empty) when closeTicketImmediately is true.', LIMITS.subject),
-    resolutionSubject: param.text(false, 'Required (non-empty) when closeTicketImmediately is true.', LIMITS.subject),
+    resolutionType: param.text(false, 'Required (non-empty) when closeTicketImmediately is true.', TEXT_LIMITS.subject),
+    resolutionSubject: param.text(false, 'Required (non-empty) when closeTicketImmediately is true.', TEXT_LIMITS.subject),
   },
   pathParams: [],
   documentedPathForms: [0],
@@ -155,7 +154,7 @@ const getTickets = defineRoute({
   params: {
     userId: param.userFilter(true, 'The user whose tickets to list; 0 for every user.'),
     status: param.choice(false, 'A status or view; `all` (or omitted) for no status filter.', STATUS_FILTERS),
-    assigned_admin: param.text(false, 'Only tickets assigned to this admin username.', LIMITS.name),
+    assigned_admin: param.text(false, 'Only tickets assigned to this admin username.', TEXT_LIMITS.name),
     fromDate: param.date(false, 'Created at or after: dd-mm-yyyy H:m or dd-mm-yyyy.'),
     toDate: param.date(false, 'Created at or before: dd-mm-yyyy H:m or dd-mm-yyyy.'),
     limit: param.count(false, 'At most this many tickets (extension).'),
@@ -206,9 +205,9 @@ const sendMessage = defineRoute({
   description: 'Adds a message to a ticket\'s conversation and publishes it to GraphQL subscribers. A closed ticket answers 409 (reopen it first).',
   params: {
     ticketId: param.ticketId(true, 'The ticket to write on.'),
-    ticketMessage: param.text(true, 'The message text.', LIMITS.text),
+    ticketMessage: param.text(true, 'The message text.', TEXT_LIMITS.text),
     sender: param.choice(true, 'Who writes.', SENDERS),
-    sender_name: param.text(true, 'The display name of the sender (a name, an email, a user id).', LIMITS.name),
+    sender_name: param.text(true, 'The display name of the sender (a name, an email, a user id).', TEXT_LIMITS.name),
     showToUser: param.boolean(true, 'False makes an internal note; a user message is always shown to the user.'),
   },
   pathParams: [],
@@ -280,8 +279,8 @@ const closeTicket = defineRoute({
   description: 'Closes the ticket, with its resolution when given (both parts, or neither). Closing a closed ticket answers the same and changes nothing.',
   params: {
     ticketId: param.ticketId(true, 'The ticket to close.'),
-    resolutionType: param.text(false, 'The kind of resolution; requires resolutionSubject.', LIMITS.subject),
-    resolutionSubject: param.text(false, 'A summary of the resolution; requires resolutionType.', LIMITS.subject),
+    resolutionType: param.text(false, 'The kind of resolution; requires resolutionSubject.', TEXT_LIMITS.subject),
+    resolutionSubject: param.text(false, 'A summary of the resolution; requires resolutionType.', TEXT_LIMITS.subject),
   },
   pathParams: ['ticketId'],
   documentedPathForms: [1, 0],
@@ -299,7 +298,7 @@ const assignTicket = defineRoute({
   description: 'Sets the assignee; unassigned becomes open, onhold stays. A closed ticket answers 409.',
   params: {
     ticketId: param.ticketId(true, 'The ticket to assign.'),
-    admin: param.text(true, 'The admin\'s username.', LIMITS.name),
+    admin: param.text(true, 'The admin\'s username.', TEXT_LIMITS.name),
   },
   pathParams: [],
   documentedPathForms: [0],
@@ -318,7 +317,7 @@ const reopenTicket = defineRoute({
   params: {
     ticketId: param.ticketId(true, 'The closed ticket to reopen.'),
     userId: param.userId(true, 'The ticket\'s user.'),
-    comments: param.text(true, 'The reason for reopening.', LIMITS.text),
+    comments: param.text(true, 'The reason for reopening.', TEXT_LIMITS.text),
   },
   pathParams: [],
   documentedPathForms: [0],

@@ -9,12 +9,9 @@ import {
 } from 'graphql';
 import { type ComplexityEstimator, fieldExtensionsEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
 import type { Config } from '../config';
-import { MAX_PAGE_SIZE } from '../shared/pagination';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../shared/pagination';
 
 export type QueryLimits = Pick<Config, 'maxQueryDepth' | 'maxQueryCost' | 'maxQueryTokens'>;
-
-/** Default page size of list fields that take `first` (the schema's default). */
-const DEFAULT_FIRST = 50;
 
 /**
  * Lists cost by their page size: `first` items, each costing its selection. A field without
@@ -24,7 +21,7 @@ const DEFAULT_FIRST = 50;
 function pageEstimator(seen: (first: number) => void): ComplexityEstimator {
   return ({ args, childComplexity, field }) => {
     if (!field.args.some((arg) => arg.name === 'first')) return undefined;
-    const first = typeof args.first === 'number' ? args.first : DEFAULT_FIRST;
+    const first = typeof args.first === 'number' ? args.first : DEFAULT_PAGE_SIZE;
     seen(first);
     return 1 + Math.max(first, 1) * Math.max(childComplexity, 1);
   };

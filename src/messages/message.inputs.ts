@@ -1,6 +1,6 @@
 import { Field, ID, InputType } from 'type-graphql';
 import { IsOptional, MaxLength } from 'class-validator';
-import { LIMITS } from '../tickets/ticket.inputs';
+import { TEXT_LIMITS } from '../shared/input';
 import { SenderRole } from './message.type';
 
 @InputType({ description: 'A message to add to a ticket\'s conversation.' })
@@ -9,7 +9,7 @@ export class SendMessageInput {
   ticketId!: string;
 
   @Field({ description: 'The message text.' })
-  @MaxLength(LIMITS.text, { message: `body must be at most ${LIMITS.text} characters` })
+  @MaxLength(TEXT_LIMITS.text, { message: `body must be at most ${TEXT_LIMITS.text} characters` })
   body!: string;
 
   @Field(() => SenderRole, { nullable: true, description: 'Who writes: ADMIN by default for an admin; always USER for a user.' })
@@ -17,7 +17,7 @@ export class SendMessageInput {
 
   @Field(() => String, { nullable: true, description: 'Display name; defaults to the admin\'s username or the user id.' })
   @IsOptional()
-  @MaxLength(LIMITS.name, { message: `senderName must be at most ${LIMITS.name} characters` })
+  @MaxLength(TEXT_LIMITS.name, { message: `senderName must be at most ${TEXT_LIMITS.name} characters` })
   senderName?: string | null;
 
   @Field(() => Boolean, { nullable: true, defaultValue: true, description: 'False makes an internal note the user never sees (ignored for USER messages).' })

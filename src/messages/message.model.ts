@@ -1,4 +1,4 @@
-import { Schema, type InferSchemaType, type Connection, type Types } from 'mongoose';
+import { Schema, type Connection } from 'mongoose';
 
 const messageSchema = new Schema(
   {
@@ -17,8 +17,6 @@ const messageSchema = new Schema(
 
 messageSchema.index({ ticketId: 1, seq: 1 }, { unique: true });
 messageSchema.index({ accountId: 1, ticketId: 1, seq: 1 });
-
-export type MessageDoc = InferSchemaType<typeof messageSchema> & { _id: Types.ObjectId };
 
 export function messageModels(connection: Connection) {
   return { Message: connection.model('Message', messageSchema) };

@@ -1,26 +1,18 @@
-import { trusted, Types } from 'mongoose';
+import { trusted } from 'mongoose';
+import { filter, pipe } from '@graphql-yoga/subscription';
 import type { Viewer } from '../auth/viewer';
 import type { Clock } from '../shared/time';
-import { filter, pipe } from '@graphql-yoga/subscription';
 import type { EventBus, MessageAddedEvent } from '../shared/events';
-import { ConflictError, ForbiddenError, NotFoundError } from '../errors';
-import { optionalText, parseTicketId, requiredText } from '../shared/input';
+import { ForbiddenError } from '../errors';
+import { optionalText, requiredText } from '../shared/input';
 import { decodeCursor, encodeCursor, pageSize } from '../shared/pagination';
-import { NOT_CLOSED, type TicketModels } from '../tickets/ticket.model';
-import type { TicketRecord } from '../tickets/ticket.mapper';
-import { canSeeMessage, ticketScope } from '../tickets/ticket.visibility';
-
+import type { TicketService } from '../tickets/ticket.service';
+import type { ConversationStore } from './conversation.store';
 import type { MessageModels } from './message.model';
-import { type MessageRecord, toMessageEvent } from './message.mapper';
+import type { MessageRecord } from './message.mapper';
 import { SenderRole } from './message.type';
 import type { SendMessageInput } from './message.inputs';
-
-export interface ConversationEntry {
-  sender: 'admin' | 'user';
-  senderName: string;
-  body: string;
-  showToUser: boolean;
-}
+import { messageScope, showsMessageTo } from './message.visibility';
 
 export interface ConversationPage {
   items: MessageRecord[];
@@ -31,16 +23,18 @@ export interface ConversationPage {
 
 export const MESSAGE_CURSOR = 'm';
 
-/** The conversation of a ticket: sending, listing in batches, and the entries other rules append. */
+/** The conversation of a ticket: sending, listing in batches, following live. */
 export class MessageService {
   constructor(
-    private readonly models: MessageModels & TicketModels,
+    private readonly models: MessageModels,
+    private readonly store: ConversationStore,
+    private readonly tickets: TicketService,
     private readonly clock: Clock,
     private readonly events: EventBus,
   ) {}
 
   async send(viewer: Viewer, input: SendMessageInput): Promise<MessageRecord> {
-    const ticketId = parseTicketId(input.ticketId, 'ticketId');
+    const ticketId = this.tickets.parseId(input.ticketId, 'ticketId');
     const body = requiredText(input.body, 'body');
     const senderName = optionalText(input.senderName);
     let sender: 'admin' | 'user';
@@ -51,48 +45,17 @@ export class MessageService {
       sender = input.sender === SenderRole.USER ? 'user' : 'admin';
     }
     const now = this.clock();
-    // Taking the next position and checking "not closed" is one atomic update, so a message can
-    // never land on a ticket that was closed a moment before.
-    const ticket = await this.models.Ticket.findOneAndUpdate(
-      { _id: ticketId, ...ticketScope(viewer), status: NOT_CLOSED },
-      { $inc: { messageSeq: 1 }, $set: { updatedAt: now } },
-      { returnDocument: 'after' },
-    ).lean<TicketRecord>();
-    if (!ticket) {
-      const existing = await this.models.Ticket.findOne({ _id: ticketId, ...ticketScope(viewer) }, { _id: 1 }).lean();
-      if (!existing) throw new NotFoundError('ticket', ticketId);
-      throw new ConflictError(`Ticket ${ticketId} is closed: reopen it before sending a message`);
-    }
+    const { ticket, seq } = await this.tickets.reserveMessageSeq(viewer, ticketId, now);
     const name = senderName ?? (sender === 'user' ? String(ticket.userId) : viewer.role === 'admin' ? viewer.username : String(viewer.userId));
-    return this.append(ticket, ticket.messageSeq, {
+    const written = await this.store.write(ticket, seq, {
       sender,
       senderName: name,
       body,
       // A user's own words are always visible to the user.
       showToUser: sender === 'user' ? true : input.showToUser ?? true,
     }, now);
-  }
-
-  /**
-   * Stores one conversation entry at `seq` (already reserved on the ticket) and publishes it.
-   * Rules that append entries (raise, reopen) call this after their own state change.
-   */
-  async append(ticket: Pick<TicketRecord, '_id' | 'accountId' | 'userId'>, seq: number, entry: ConversationEntry, now: Date): Promise<MessageRecord> {
-    const record: MessageRecord = {
-      _id: new Types.ObjectId(),
-      accountId: ticket.accountId,
-      ticketId: ticket._id,
-      seq,
-      ...entry,
-      createdAt: now,
-    };
-    await this.models.Message.create(record);
-    this.events.messageAdded(toMessageEvent(record, ticket.userId));
-    return record;
-  }
-
-  async remove(ticketId: number, seq: number): Promise<void> {
-    await this.models.Message.deleteOne({ ticketId, seq });
+    written.announce();
+    return written.record;
   }
 
   /**
@@ -111,8 +74,7 @@ export class MessageService {
    * twice the CPU on each ticket read (docs/benchmarks.md, optimisation 4).
    */
   private async onePage(viewer: Viewer, ticketId: number, size: number, afterSeq: number): Promise<Map<number, ConversationPage>> {
-    const visible: Record<string, unknown> = { accountId: viewer.accountId, ticketId };
-    if (viewer.role === 'user') visible.showToUser = true;
+    const visible = { ...messageScope(viewer), ticketId };
     // Positions start at 1: without a cursor the page starts at the beginning, no condition needed.
     const items = await this.models.Message.find(afterSeq > 0 ? { ...visible, seq: trusted({ $gt: afterSeq }) } : visible)
       .sort({ seq: 1 })
@@ -125,8 +87,7 @@ export class MessageService {
 
   /** First pages of several conversations, and their counts, in one database command. */
   private async manyPages(viewer: Viewer, ticketIds: readonly number[], size: number, afterSeq: number): Promise<Map<number, ConversationPage>> {
-    const match: Record<string, unknown> = { accountId: viewer.accountId, ticketId: { $in: [...ticketIds] } };
-    if (viewer.role === 'user') match.showToUser = true;
+    const match = { ...messageScope(viewer), ticketId: { $in: [...ticketIds] } };
     const groups = await this.models.Message.aggregate<{ _id: number; total: number; items: MessageRecord[] }>([
       { $match: match },
       { $sort: { ticketId: 1, seq: 1 } },
@@ -151,12 +112,13 @@ export class MessageService {
 
   /** New messages of one visible ticket (NOT_FOUND otherwise); a user gets only those shown to users. */
   async watch(viewer: Viewer, rawTicketId: string): Promise<AsyncIterable<MessageAddedEvent>> {
-    const ticketId = parseTicketId(rawTicketId, 'ticketId');
-    const ticket = await this.models.Ticket.findOne({ _id: ticketId, ...ticketScope(viewer) }, { _id: 1 }).lean();
-    if (!ticket) throw new NotFoundError('ticket', ticketId);
+    const ticketId = await this.tickets.visibleId(viewer, rawTicketId, 'ticketId');
     return pipe(
       this.events.messagesOf(viewer.accountId, ticketId),
-      filter((event: MessageAddedEvent) => canSeeMessage(viewer, event)),
+      filter(
+        (event: MessageAddedEvent) =>
+          this.tickets.canSee(viewer, { accountId: event.accountId, userId: event.ticketUserId }) && showsMessageTo(viewer, event),
+      ),
     );
   }
 

@@ -1,4 +1,4 @@
-import { Schema, type InferSchemaType, type Connection } from 'mongoose';
+import { Schema, type Connection } from 'mongoose';
 
 const ratingSchema = new Schema(
   {
@@ -13,8 +13,6 @@ const ratingSchema = new Schema(
 );
 
 ratingSchema.index({ accountId: 1, _id: 1 });
-
-export type RatingDoc = InferSchemaType<typeof ratingSchema> & { _id: number };
 
 export function ratingModels(connection: Connection) {
   return { Rating: connection.model('Rating', ratingSchema) };

@@ -1,9 +1,7 @@
 import { trusted } from 'mongoose';
 import type { Viewer } from '../auth/viewer';
 import type { Clock } from '../shared/time';
-import type { EventBus } from '../shared/events';
 import type { TicketService } from '../tickets/ticket.service';
-import { toTicketEvent } from '../tickets/ticket.mapper';
 import type { RatingModels } from './rating.model';
 import type { RatingRecord } from './rating.mapper';
 import type { RateTicketInput } from './rating.inputs';
@@ -14,21 +12,20 @@ export class RatingService {
     private readonly models: RatingModels,
     private readonly tickets: TicketService,
     private readonly clock: Clock,
-    private readonly events: EventBus,
   ) {}
 
   async rate(viewer: Viewer, input: RateTicketInput): Promise<RatingRecord> {
-    const ticket = await this.tickets.closedTicketOf(viewer, input.ticketId, input.userId, 'rated');
-    const rating: RatingRecord = {
-      _id: ticket._id,
-      accountId: ticket.accountId,
-      userId: ticket.userId,
-      value: input.value,
-      createdAt: this.clock(),
-    };
-    await this.models.Rating.replaceOne({ _id: ticket._id }, rating, { upsert: true });
-    this.events.ticketUpdated(toTicketEvent(ticket));
-    return rating;
+    return this.tickets.withClosedTicket(viewer, input.ticketId, input.userId, 'rated', async (ticket) => {
+      const rating: RatingRecord = {
+        _id: ticket.id,
+        accountId: ticket.accountId,
+        userId: ticket.userId,
+        value: input.value,
+        createdAt: this.clock(),
+      };
+      await this.models.Rating.replaceOne({ _id: ticket.id }, rating, { upsert: true });
+      return rating;
+    });
   }
 
   /** Ratings of several tickets in one command (the DataLoader batch). */

@@ -1,5 +1,8 @@
 import { BadUserInputError } from '../errors';
 
+/** The longest text accepted for each kind of input, in characters (GraphQL and the legacy API alike). */
+export const TEXT_LIMITS = { type: 100, subject: 255, name: 254, text: 65_535 } as const;
+
 /** Trims a required text; empty after trimming counts as missing. */
 export function requiredText(value: string | null | undefined, field: string): string {
   const text = value?.trim() ?? '';
@@ -13,9 +16,3 @@ export function optionalText(value: string | null | undefined): string | undefin
   return text ? text : undefined;
 }
 
-/** Ticket ids are positive integers, carried as GraphQL IDs ("91"). */
-export function parseTicketId(raw: string | number, field = 'id'): number {
-  const text = String(raw).trim();
-  if (!/^[1-9]\d{0,14}$/.test(text)) throw new BadUserInputError(field, `${field} must be a positive integer ticket id`);
-  return Number(text);
-}

@@ -1,9 +1,11 @@
 import { BadUserInputError } from '../errors';
 
 export const MAX_PAGE_SIZE = 200;
+/** The page size of every list whose `first` is omitted or null. */
+export const DEFAULT_PAGE_SIZE = 50;
 
 /** Validates `first`: 0..200 (the cap is part of the contract, so larger values are an error, not silently cut). */
-export function pageSize(first: number | null | undefined, fallback = 50): number {
+export function pageSize(first: number | null | undefined, fallback = DEFAULT_PAGE_SIZE): number {
   const size = first ?? fallback;
   if (!Number.isInteger(size) || size < 0) throw new BadUserInputError('first', 'first must be a non-negative integer');
   if (size > MAX_PAGE_SIZE) throw new BadUserInputError('first', `first must be at most ${MAX_PAGE_SIZE}`);

@@ -83,13 +83,7 @@ export function dayBounds(now: Date, timeZone: string): { start: Date; end: Date
   return { start, end };
 }
 
-const pad = (n: number, width = 2) => String(n).padStart(width, '0');
-
-/** `YYYY-MM-DD HH:mm:ss` in `timeZone`: the legacy API's time format. */
-export function formatWallTime(instant: Date, timeZone: string): string {
-  const w = wallTimeIn(instant, timeZone);
-  return `${pad(w.year, 4)}-${pad(w.month)}-${pad(w.day)} ${pad(w.hour)}:${pad(w.minute)}:${pad(w.second)}`;
-}
+export const pad = (n: number, width = 2) => String(n).padStart(width, '0');
 
 /**
  * `date.toISOString()`, the same text, built from the UTC fields: about twice as fast here, and every

@@ -1,8 +1,8 @@
 import { Field, ID, InputType, Int } from 'type-graphql';
 import { IsInt, IsOptional, MaxLength, Min, ValidateNested } from 'class-validator';
+import { TEXT_LIMITS } from '../shared/input';
 import { TicketPriority, TicketView } from './ticket.type';
 
-export const LIMITS = { type: 100, subject: 255, name: 254, text: 65_535 } as const;
 
 @InputType({ description: 'Narrows a ticket list; every condition given must hold.' })
 export class TicketFilter {
@@ -17,7 +17,7 @@ export class TicketFilter {
 
   @Field(() => String, { nullable: true, description: 'Only tickets assigned to this admin username.' })
   @IsOptional()
-  @MaxLength(LIMITS.name, { message: `assignedTo must be at most ${LIMITS.name} characters` })
+  @MaxLength(TEXT_LIMITS.name, { message: `assignedTo must be at most ${TEXT_LIMITS.name} characters` })
   assignedTo?: string | null;
 
   @Field(() => Date, { nullable: true, description: 'Only tickets created at or after this instant.' })
@@ -31,29 +31,29 @@ export class TicketFilter {
 
   @Field(() => String, { nullable: true, description: 'Only tickets of this type.' })
   @IsOptional()
-  @MaxLength(LIMITS.type, { message: `type must be at most ${LIMITS.type} characters` })
+  @MaxLength(TEXT_LIMITS.type, { message: `type must be at most ${TEXT_LIMITS.type} characters` })
   type?: string | null;
 }
 
 @InputType({ description: 'How a ticket was resolved.' })
 export class ResolutionInput {
   @Field({ description: 'The kind of resolution, e.g. "Refund".' })
-  @MaxLength(LIMITS.subject, { message: `resolution type must be at most ${LIMITS.subject} characters` })
+  @MaxLength(TEXT_LIMITS.subject, { message: `resolution type must be at most ${TEXT_LIMITS.subject} characters` })
   type!: string;
 
   @Field({ description: 'A short summary of the resolution.' })
-  @MaxLength(LIMITS.subject, { message: `resolution subject must be at most ${LIMITS.subject} characters` })
+  @MaxLength(TEXT_LIMITS.subject, { message: `resolution subject must be at most ${TEXT_LIMITS.subject} characters` })
   subject!: string;
 }
 
 @InputType({ description: 'A new ticket and its first message.' })
 export class RaiseTicketInput {
   @Field({ description: 'The ticket type, e.g. "Payment".' })
-  @MaxLength(LIMITS.type, { message: `type must be at most ${LIMITS.type} characters` })
+  @MaxLength(TEXT_LIMITS.type, { message: `type must be at most ${TEXT_LIMITS.type} characters` })
   type!: string;
 
   @Field({ description: 'The ticket subject.' })
-  @MaxLength(LIMITS.subject, { message: `subject must be at most ${LIMITS.subject} characters` })
+  @MaxLength(TEXT_LIMITS.subject, { message: `subject must be at most ${TEXT_LIMITS.subject} characters` })
   subject!: string;
 
   @Field(() => TicketPriority, { nullable: true, defaultValue: TicketPriority.MEDIUM, description: 'The priority; MEDIUM when omitted.' })
@@ -66,7 +66,7 @@ export class RaiseTicketInput {
   userId?: number | null;
 
   @Field({ description: 'The issue, stored as the first message of the conversation.' })
-  @MaxLength(LIMITS.text, { message: `comments must be at most ${LIMITS.text} characters` })
+  @MaxLength(TEXT_LIMITS.text, { message: `comments must be at most ${TEXT_LIMITS.text} characters` })
   comments!: string;
 
   @Field(() => Boolean, { nullable: true, defaultValue: false, description: 'Create the ticket already CLOSED (a resolution is then required).' })
@@ -90,6 +90,6 @@ export class ReopenTicketInput {
   userId?: number | null;
 
   @Field({ description: 'Why the ticket is reopened; appended to the conversation as a user message.' })
-  @MaxLength(LIMITS.text, { message: `comments must be at most ${LIMITS.text} characters` })
+  @MaxLength(TEXT_LIMITS.text, { message: `comments must be at most ${TEXT_LIMITS.text} characters` })
   comments!: string;
 }

@@ -1,4 +1,5 @@
-import { Schema, trusted, type InferSchemaType, type Connection } from 'mongoose';
+import { Schema, trusted, type Connection } from 'mongoose';
+import { PRIORITIES } from '../config';
 
 export const TICKET_STATUSES = ['unassigned', 'open', 'onhold', 'closed'] as const;
 export type StoredStatus = (typeof TICKET_STATUSES)[number];
@@ -18,7 +19,7 @@ const ticketSchema = new Schema(
     subject: { type: String, required: true },
     type: { type: String, required: true },
     groupName: { type: String, required: true },
-    priority: { type: String, required: true, enum: ['low', 'medium', 'high', 'urgent'] },
+    priority: { type: String, required: true, enum: PRIORITIES },
     status: { type: String, required: true, enum: TICKET_STATUSES },
     due: { type: Date, required: true },
     assignedTo: { type: String, default: null },
@@ -42,8 +43,6 @@ ticketSchema.index({ accountId: 1, status: 1, _id: 1 });
 ticketSchema.index({ accountId: 1, status: 1, due: 1 });
 ticketSchema.index({ accountId: 1, userId: 1, _id: 1 });
 ticketSchema.index({ accountId: 1, assignedTo: 1, _id: 1 });
-
-export type TicketDoc = InferSchemaType<typeof ticketSchema> & { _id: number };
 
 const counterSchema = new Schema(
   { _id: { type: String, required: true }, seq: { type: Number, required: true } },

@@ -1,14 +1,9 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import { Arg, Authorized, Ctx, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, Authorized, Ctx, ID, Info, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { type AppContext, viewerOf } from '../context';
 import type { TicketUpdatedEvent } from '../shared/events';
-import { parseTicketId } from '../shared/input';
-import { conversationKey, prefetchTicketFields } from '../shared/loaders';
 import { edgesOf } from '../shared/page-info.type';
-import { MessageConnection } from '../messages/message.type';
-import { toMessage } from '../messages/message.mapper';
-import { Rating } from '../ratings/rating.type';
-import { toRating } from '../ratings/rating.mapper';
+import { DEFAULT_PAGE_SIZE } from '../shared/pagination';
 import { fromTicketEvent, toTicket } from './ticket.mapper';
 import { RaiseTicketInput, ReopenTicketInput, ResolutionInput, TicketFilter } from './ticket.inputs';
 import { Ticket, TicketConnection } from './ticket.type';
@@ -23,11 +18,11 @@ export class TicketResolver {
     @Info() info: GraphQLResolveInfo,
   ): Promise<Ticket | null> {
     const viewer = viewerOf(ctx);
-    const ticketId = parseTicketId(id);
-    // Its conversation and rating, when selected, are read alongside it: one round trip, not two.
-    const prefetched = prefetchTicketFields(ctx.loaders, ticketId, info);
+    const ticketId = ctx.services.tickets.parseId(id);
+    // What it is asked for besides itself (its conversation, its rating) is read alongside it.
+    const discard = ctx.prefetchTicketFields(ticketId, info);
     const record = await ctx.services.tickets.findVisible(viewer, ticketId);
-    if (!record) prefetched.discard();
+    if (!record) discard();
     return record && toTicket(record, ctx.clock());
   }
 
@@ -35,7 +30,7 @@ export class TicketResolver {
   @Query(() => TicketConnection, { description: 'The tickets the viewer may see, in ascending id order, a page at a time.' })
   async tickets(
     @Arg('filter', () => TicketFilter, { nullable: true, description: 'Conditions every ticket must meet.' }) filterArg: TicketFilter | null,
-    @Arg('first', () => Int, { nullable: true, defaultValue: 50, description: 'Page size, at most 200.' }) first: number | null,
+    @Arg('first', () => Int, { nullable: true, defaultValue: DEFAULT_PAGE_SIZE, description: 'Page size, at most 200.' }) first: number | null,
     @Arg('after', () => String, { nullable: true, description: 'The endCursor of the previous page.' }) after: string | null,
     @Ctx() ctx: AppContext,
   ): Promise<TicketConnection> {
@@ -43,24 +38,6 @@ export class TicketResolver {
     const now = ctx.clock();
     const { edges, pageInfo } = edgesOf(page, (record) => toTicket(record, now));
     return Object.assign(new TicketConnection(), { edges, pageInfo, count: page.totalCount });
-  }
-
-  @FieldResolver(() => Rating, { nullable: true, description: 'The user\'s rating, once the closed ticket has been rated.' })
-  async rating(@Root() ticket: Ticket, @Ctx() ctx: AppContext): Promise<Rating | null> {
-    const record = await ctx.loaders.ratings.load(Number(ticket.id));
-    return record && toRating(record);
-  }
-
-  @FieldResolver(() => MessageConnection, { description: 'The conversation in the order written; a user sees only messages shown to users.' })
-  async messages(
-    @Root() ticket: Ticket,
-    @Arg('first', () => Int, { nullable: true, defaultValue: 50, description: 'Page size, at most 200.' }) first: number | null,
-    @Arg('after', () => String, { nullable: true, description: 'The endCursor of the previous page.' }) after: string | null,
-    @Ctx() ctx: AppContext,
-  ): Promise<MessageConnection> {
-    const page = await ctx.loaders.conversations.load(conversationKey(Number(ticket.id), first, after));
-    const { edges, pageInfo } = edgesOf({ ...page, cursorOf: (m) => ctx.services.messages.cursorOf(m) }, toMessage);
-    return Object.assign(new MessageConnection(), { edges, pageInfo, count: page.totalCount });
   }
 
   @Authorized()

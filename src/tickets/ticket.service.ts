@@ -4,13 +4,14 @@ import type { Viewer } from '../auth/viewer';
 import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError } from '../errors';
 import { filter, pipe } from '@graphql-yoga/subscription';
 import type { EventBus, TicketUpdatedEvent } from '../shared/events';
-import { optionalText, parseTicketId, requiredText } from '../shared/input';
+import { optionalText, requiredText, TEXT_LIMITS } from '../shared/input';
 import { decodeCursor, encodeCursor, type Page, pageSize } from '../shared/pagination';
 import { addHours, type Clock, dayBounds } from '../shared/time';
-import type { MessageService } from '../messages/message.service';
+import type { ConversationWriter, TicketRef, WrittenEntry } from './conversation.port';
+import { parseTicketId } from './ticket.id';
 import { NOT_CLOSED, type TicketModels } from './ticket.model';
 import { priorityFromApi, type TicketRecord, toTicketEvent } from './ticket.mapper';
-import { LIMITS, type RaiseTicketInput, type ReopenTicketInput, type ResolutionInput, type TicketFilter } from './ticket.inputs';
+import type { RaiseTicketInput, ReopenTicketInput, ResolutionInput, TicketFilter } from './ticket.inputs';
 import { TicketPriority, TicketView } from './ticket.type';
 import { canSeeTicket, ticketScope } from './ticket.visibility';
 
@@ -28,7 +29,7 @@ type Query = Record<string, unknown>;
 export class TicketService {
   constructor(
     private readonly models: TicketModels,
-    private readonly messages: MessageService,
+    private readonly conversation: ConversationWriter,
     private readonly config: TicketConfig,
     private readonly clock: Clock,
     private readonly events: EventBus,
@@ -59,6 +60,43 @@ export class TicketService {
     // Ids only ever come from an $inc result at or above the floor, so they stay unique.
     await this.models.Counter.updateOne({ _id: COUNTER_ID }, { $max: { seq: this.config.ticketIdStart - 1 } });
     return this.nextId();
+  }
+
+  /** Parses a ticket id given by a client (a positive integer, as text); BAD_USER_INPUT naming `field` otherwise. */
+  parseId(raw: string | number, field = 'id'): number {
+    return parseTicketId(raw, field);
+  }
+
+  /** The one rule of who may see a ticket, for other domains' checks (events, subscriptions). */
+  canSee(viewer: Viewer, ticket: { accountId: string; userId: number }): boolean {
+    return canSeeTicket(viewer, ticket);
+  }
+
+  /** The id of a ticket the viewer may see; NOT_FOUND otherwise. */
+  async visibleId(viewer: Viewer, rawId: string | number, field = 'id'): Promise<number> {
+    const id = parseTicketId(rawId, field);
+    const ticket = await this.models.Ticket.findOne({ _id: id, ...ticketScope(viewer) }, { _id: 1 }).lean();
+    if (!ticket) throw new NotFoundError('ticket', id);
+    return id;
+  }
+
+  /**
+   * Takes the next conversation position of an open ticket the viewer may see. Taking the position and
+   * checking "not closed" is one atomic update, so a message can never land on a ticket closed a moment before.
+   */
+  async reserveMessageSeq(viewer: Viewer, rawId: string | number, now: Date, field = 'ticketId'): Promise<{ ticket: TicketRef; seq: number }> {
+    const id = parseTicketId(rawId, field);
+    const ticket = await this.models.Ticket.findOneAndUpdate(
+      { _id: id, ...ticketScope(viewer), status: NOT_CLOSED },
+      { $inc: { messageSeq: 1 }, $set: { updatedAt: now } },
+      { returnDocument: 'after' },
+    ).lean<TicketRecord>();
+    if (!ticket) {
+      const existing = await this.models.Ticket.findOne({ _id: id, ...ticketScope(viewer) }, { _id: 1 }).lean();
+      if (!existing) throw new NotFoundError('ticket', id);
+      throw new ConflictError(`Ticket ${id} is closed: reopen it before sending a message`);
+    }
+    return { ticket: refOf(ticket), seq: ticket.messageSeq };
   }
 
   async findVisible(viewer: Viewer, rawId: string | number): Promise<TicketRecord | null> {
@@ -179,14 +217,16 @@ export class TicketService {
       updatedAt: now,
     };
     // The first message is written before the ticket, and removed again if the ticket cannot be:
-    // every read starts from the ticket, so a ticket never exists without its first message.
-    await this.messages.append(ticket, 1, { sender: 'user', senderName: String(userId), body: comments, showToUser: true }, now);
+    // every read starts from the ticket, so a ticket never exists without its first message. Nothing
+    // is announced until both are written.
+    const first = await this.conversation.write(refOf(ticket), 1, { sender: 'user', senderName: String(userId), body: comments, showToUser: true }, now);
     try {
       await this.models.Ticket.create(ticket);
     } catch (error) {
-      await this.messages.remove(id, 1).catch(() => undefined);
+      await first.undo().catch(() => undefined);
       throw error;
     }
+    first.announce();
     this.events.ticketUpdated(toTicketEvent(ticket));
     return ticket;
   }
@@ -230,7 +270,7 @@ export class TicketService {
     if (viewer.role !== 'admin') throw new ForbiddenError('Only an admin may assign tickets');
     const id = parseTicketId(rawId);
     const admin = requiredText(rawAdmin, 'admin');
-    if (admin.length > LIMITS.name) throw new BadUserInputError('admin', `admin must be at most ${LIMITS.name} characters`);
+    if (admin.length > TEXT_LIMITS.name) throw new BadUserInputError('admin', `admin must be at most ${TEXT_LIMITS.name} characters`);
     return this.transition(
       viewer,
       id,
@@ -259,8 +299,19 @@ export class TicketService {
     });
   }
 
+  /**
+   * Runs `write` for a closed ticket the viewer may act on for `userId` (rating it), then announces the
+   * ticket as changed: the rules of `closedTicketOf`, for other domains.
+   */
+  async withClosedTicket<T>(viewer: Viewer, rawId: string, userId: number | null | undefined, action: string, write: (ticket: TicketRef) => Promise<T>): Promise<T> {
+    const ticket = await this.closedTicketOf(viewer, rawId, userId, action);
+    const result = await write(refOf(ticket));
+    this.events.ticketUpdated(toTicketEvent(ticket));
+    return result;
+  }
+
   /** The rules shared by reopen and rate: the ticket is visible, `userId` (if given) is its user, it is closed. */
-  async closedTicketOf(viewer: Viewer, rawId: string, userId: number | null | undefined, action: string): Promise<TicketRecord> {
+  private async closedTicketOf(viewer: Viewer, rawId: string, userId: number | null | undefined, action: string): Promise<TicketRecord> {
     const ticket = await this.getVisible(viewer, rawId, 'ticketId');
     if (viewer.role === 'user' && userId !== undefined && userId !== null && userId !== viewer.userId) {
       throw new ForbiddenError('A user may only act for itself: userId must be your own');
@@ -291,8 +342,9 @@ export class TicketService {
       { returnDocument: 'after' },
     ).lean<TicketRecord>();
     if (!reopened) throw new ConflictError(`Ticket ${ticket._id} is not closed: only a closed ticket can be reopened`);
+    let reason: WrittenEntry;
     try {
-      await this.messages.append(reopened, reopened.messageSeq, { sender: 'user', senderName: String(ticket.userId), body: comments, showToUser: true }, now);
+      reason = await this.conversation.write(refOf(reopened), reopened.messageSeq, { sender: 'user', senderName: String(ticket.userId), body: comments, showToUser: true }, now);
     } catch (error) {
       // Put the ticket back as it was, so a failed reopen leaves no trace.
       await this.models.Ticket.updateOne(
@@ -301,6 +353,7 @@ export class TicketService {
       ).catch(() => undefined);
       throw error;
     }
+    reason.announce();
     this.events.ticketUpdated(toTicketEvent(reopened));
     return reopened;
   }
@@ -316,4 +369,8 @@ export class TicketService {
       filter((event: TicketUpdatedEvent) => (id === undefined || event.ticketId === id) && canSeeTicket(viewer, event)),
     );
   }
+}
+
+function refOf(ticket: TicketRecord): TicketRef {
+  return { id: ticket._id, accountId: ticket.accountId, userId: ticket.userId };
 }

@@ -8,8 +8,3 @@ export function ticketScope(viewer: Viewer): { accountId: string; userId?: numbe
 export function canSeeTicket(viewer: Viewer, ticket: { accountId: string; userId: number }): boolean {
   return ticket.accountId === viewer.accountId && (viewer.role === 'admin' || ticket.userId === viewer.userId);
 }
-
-/** A user never sees internal notes. */
-export function canSeeMessage(viewer: Viewer, message: { accountId: string; ticketUserId: number; showToUser: boolean }): boolean {
-  return canSeeTicket(viewer, { accountId: message.accountId, userId: message.ticketUserId }) && (viewer.role === 'admin' || message.showToUser);
-}

@@ -1,4 +1,5 @@
-import { dayBounds, formatWallTime, instantOf, isoString, wallTimeIn } from '../../src/shared/time';
+import { dayBounds, instantOf, isoString, wallTimeIn } from '../../src/shared/time';
+import { formatWallTime } from '../../src/legacy/dates';
 
 describe('time zones', () => {
   it('formats instants as legacy wall time in a zone', () => {
