@@ -1,9 +1,9 @@
-import type { ErrorCode } from './error-table';
+import type { AppErrorCode } from './error-table';
 
 /** Base of every error meant for a client: a code from the error table and a message a person can act on. */
 export class AppError extends Error {
   constructor(
-    readonly code: ErrorCode,
+    readonly code: AppErrorCode,
     message: string,
     /** Extra `extensions` for GraphQL (e.g. the offending field). */
     readonly details: Readonly<Record<string, unknown>> = {},

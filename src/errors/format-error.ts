@@ -4,8 +4,9 @@ import { ArgumentValidationError } from 'type-graphql';
 import type { ValidationError } from 'class-validator';
 import { MongoNetworkError } from 'mongodb';
 import mongoose from 'mongoose';
-import { AppError } from './app-error';
-import { ERROR_TABLE, GRAPHQL_CLIENT_CODES } from './error-table';
+import { AppError, ServiceUnavailableError } from './app-error';
+import { graphQLErrorOf, maskedError } from './error-body';
+import { isErrorCode } from './error-table';
 import { requestIdOf } from '../shared/request-id';
 
 export interface ErrorLogger {
@@ -48,9 +49,7 @@ export function toClientError(
   requestId: string = requestIdOf(original) ?? 'unknown',
 ): GraphQLFormattedError {
   const base = { message: formatted.message, locations: formatted.locations, path: formatted.path };
-  if (original instanceof AppError) {
-    return { ...base, message: original.message, extensions: { code: original.code, ...original.details } };
-  }
+  if (original instanceof AppError) return { ...base, ...graphQLErrorOf(original) };
   if (original instanceof ArgumentValidationError) {
     const violation = firstViolation(original.extensions.validationErrors as unknown as ValidationError[]);
     return {
@@ -61,12 +60,12 @@ export function toClientError(
   }
   if (isDatabaseUnavailable(original)) {
     logger.error({ requestId, err: original }, 'database unavailable');
-    return { ...base, message: 'The database is unavailable, please retry shortly', extensions: { code: 'SERVICE_UNAVAILABLE' } };
+    return { ...base, ...graphQLErrorOf(new ServiceUnavailableError()) };
   }
   const code = formatted.extensions?.code;
   // Raised before any field ran (parse, validation, variable coercion, credentials): no path.
   const isRequestError = original === undefined || (original instanceof GraphQLError && original.path === undefined);
-  if (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR' && (GRAPHQL_CLIENT_CODES.has(code) || code in ERROR_TABLE) && isRequestError) {
+  if (isErrorCode(code) && code !== 'INTERNAL_SERVER_ERROR' && isRequestError) {
     // What the refusal says stays (the field, the limit and its maximum); the HTTP status does not.
     const { http: _http, stacktrace: _stacktrace, ...details } = formatted.extensions ?? {};
     return { ...base, extensions: { ...details, code } };
@@ -76,10 +75,5 @@ export function toClientError(
     return { ...base, extensions: { code: 'BAD_USER_INPUT' } };
   }
   logger.error({ requestId, err: original }, 'unexpected error while executing an operation');
-  return {
-    message: `Internal error (request ${requestId})`,
-    locations: formatted.locations,
-    path: formatted.path,
-    extensions: { code: 'INTERNAL_SERVER_ERROR', requestId },
-  };
+  return maskedError(requestId, formatted);
 }

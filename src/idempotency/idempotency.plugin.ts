@@ -2,7 +2,7 @@ import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server'
 import { HeaderMap } from '@apollo/server';
 import { print } from 'graphql';
 import type { AppContext } from '../context';
-import { AppError, httpStatusOf } from '../errors';
+import { AppError, graphQLErrorOf, httpStatusOf } from '../errors';
 import { fingerprintOf, type IdempotencyService, type Release } from './idempotency.service';
 
 /** Errors after which a retry should execute again rather than replay. */
@@ -35,7 +35,7 @@ export function idempotencyPlugin(service: IdempotencyService): ApolloServerPlug
             if (!(error instanceof AppError)) throw error;
             return {
               http: { status: httpStatusOf(error.code), headers: new HeaderMap() },
-              body: { kind: 'single', singleResult: { errors: [{ message: error.message, extensions: { code: error.code, ...error.details } }] } },
+              body: { kind: 'single', singleResult: { errors: [graphQLErrorOf(error)] } },
             };
           }
         },

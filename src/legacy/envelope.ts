@@ -1,12 +1,17 @@
 import type { Response } from 'express';
 import type { GraphQLFormattedError } from 'graphql';
-import { AppError, GRAPHQL_CLIENT_CODES, httpStatusOf } from '../errors';
+import { type AppError, legacyStatusOf } from '../errors';
 
 /** `{"status": "error", "errorCode": <HTTP status>, "message": "..."}` */
 export interface ErrorEnvelope {
   status: 'error';
   errorCode: number;
   message: string;
+}
+
+/** The one builder of the legacy error envelope. */
+export function legacyEnvelope(errorCode: number, message: string): ErrorEnvelope {
+  return { status: 'error', errorCode, message };
 }
 
 /** A success body: `status` and `errorCode` first, then the endpoint's payload keys. */
@@ -28,7 +33,7 @@ export class LegacyFailure {
   ) {}
 
   get body(): ErrorEnvelope {
-    return { status: 'error', errorCode: this.errorCode, message: this.message };
+    return legacyEnvelope(this.errorCode, this.message);
   }
 }
 
@@ -36,9 +41,9 @@ export function internalError(requestId: string): LegacyFailure {
   return new LegacyFailure(500, `Internal error (request ${requestId})`);
 }
 
-/** Any AppError (ours or the GraphQL layer's) through the one error table. */
+/** Any AppError through the one error table. */
 export function failureOfAppError(error: AppError, requestId: string): LegacyFailure {
-  const status = httpStatusOf(error.code);
+  const status = legacyStatusOf(error.code);
   if (status === 500) return internalError(requestId);
   const retryAfter = error.details.retryAfter;
   return new LegacyFailure(status, error.message, typeof retryAfter === 'number' ? { 'Retry-After': String(Math.ceil(retryAfter)) } : {});
@@ -72,7 +77,7 @@ export function renameFields(message: string, names: Readonly<Record<string, str
  */
 export function failureOfGraphQLError(error: GraphQLFormattedError, names: Readonly<Record<string, string>>, requestId: string): LegacyFailure {
   const code = typeof error.extensions?.code === 'string' ? error.extensions.code : undefined;
-  const status = code !== undefined && GRAPHQL_CLIENT_CODES.has(code) ? 400 : httpStatusOf(code);
+  const status = legacyStatusOf(code);
   if (status === 500) return internalError(requestId);
   const retryAfter = error.extensions?.retryAfter;
   const headers: Record<string, string> = typeof retryAfter === 'number' ? { 'Retry-After': String(Math.ceil(retryAfter)) } : {};

@@ -1,63 +1,42 @@
-import { Router, type Request, type RequestHandler, type Response } from 'express';
+import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { type ApolloServer, HeaderMap } from '@apollo/server';
 import { print } from 'graphql';
 import type { Config } from '../config';
 import type { AppContext } from '../context';
-import type { Credentials } from '../auth/auth.service';
-import { AppError, BadUserInputError, ForbiddenError, UnauthenticatedError } from '../errors';
+import { requireServiceViewer } from '../auth/channels';
+import { headerOf as header, useCredentials } from '../auth/request-auth';
+import { AppError, BadUserInputError } from '../errors';
 import type { Logger } from '../shared/logger';
 import { newRequestId } from '../shared/request-id';
 import { printable, readBodyParams, urlEncodedParams } from './body';
-import { failureOfAppError, failureOfGraphQLError, internalError, LegacyFailure, sendFailure, sendJson } from './envelope';
+import { failureOfAppError, failureOfGraphQLError, internalError, legacyEnvelope, LegacyFailure, sendFailure, sendJson } from './envelope';
 import { buildOpenApi } from './openapi';
 import { readParams, type ParamSource } from './params';
 import { type AnyRoute, type LegacyEnv, operationNameOf } from './route';
 import { LEGACY_ROUTES } from './routes';
 
-/** What the legacy shim gets from the server: Apollo to run operations on, and the shared context factory. */
+/** What the legacy API gets from the server: Apollo to run operations on, the shared context factory, the rate limit. */
 export interface LegacyDeps {
   apollo: ApolloServer<AppContext>;
   config: Readonly<Config>;
   logger: Logger;
-  /** Resolves credentials into the one AppContext (throws an AppError UNAUTHENTICATED for bad ones). */
-  contextFor(req: Request, credentials: Credentials): Promise<AppContext>;
-  /**
-   * Middleware run first on every /api/v1 request (e.g. the rate limiter). One may answer by itself,
-   * or pass an error to `next`: an AppError (RATE_LIMITED, ...) is answered as the legacy envelope.
-   */
-  guards?: readonly RequestHandler[];
+  /** The one AppContext of a request, from the credentials this router chose (throws an AppError UNAUTHENTICATED for bad ones). */
+  contextFor(req: Request): Promise<AppContext>;
+  /** The rate limiter, mounted first; its refusal (an AppError passed to `next`) is answered as the legacy envelope. */
+  rateLimit: RequestHandler;
 }
 
-/** Runs one express middleware; resolves true when it passed the request on, false when it answered. */
-function runGuard(guard: RequestHandler, req: Request, res: Response): Promise<boolean> {
-  return new Promise((resolve, reject) => {
-    const answered = () => resolve(false);
-    res.once('finish', answered);
-    res.once('close', answered);
-    const next = (error?: unknown) => {
-      res.off('finish', answered);
-      res.off('close', answered);
-      if (error !== undefined && error !== null && error !== 'route' && error !== 'router') reject(error);
-      else resolve(true);
-    };
-    try {
-      const result: unknown = guard(req, res, next);
-      if (result instanceof Promise) result.catch(reject);
-    } catch (error) {
-      reject(error);
-    }
-  });
+export interface LegacyApi {
+  /** Mount at /api/v1. */
+  router: Router;
+  /** The legacy envelope for a request under /api/v1 that Node's HTTP parser refused (see `answerParserErrors`). */
+  parserErrorBody(requestStart: string, status: number, error: AppError): unknown;
 }
 
 const ALLOWED_METHODS = 'GET, POST';
 
 /** Request headers that plugins may look at on the in-process operation. */
 const FORWARDED_HEADERS = ['x-request-id', 'user-agent', 'idempotency-key'] as const;
-
-function header(req: Request, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
 
 /** The path segments after /api/v1, percent-decoded; a trailing slash and empty segments are ignored. */
 function segmentsOf(req: Request): { name: string; rest: Array<string | undefined> } {
@@ -84,7 +63,7 @@ function searchOf(req: Request): string {
  * Every answer is the legacy JSON envelope with HTTP status = errorCode. Mounted before any body parser:
  * bodies are read here (urlencoded, JSON, multipart fields; 1 MiB).
  */
-export function createLegacyRouter(deps: LegacyDeps): Router {
+export function createLegacyApi(deps: LegacyDeps): LegacyApi {
   const routes = new Map(LEGACY_ROUTES.map((route) => [route.name, route]));
   const operationNames = new Map(LEGACY_ROUTES.map((route) => [route, operationNameOf(route.operation)]));
   // Printed once here: given a document, executeOperation prints it on every call before looking the
@@ -118,9 +97,6 @@ export function createLegacyRouter(deps: LegacyDeps): Router {
   }
 
   async function handle(req: Request, res: Response, requestId: string): Promise<void> {
-    for (const guard of deps.guards ?? []) {
-      if (!(await runGuard(guard, req, res))) return;
-    }
     const { name, rest } = segmentsOf(req);
     if (name === 'openapi.json' && rest.length === 0) {
       if (req.method !== 'GET') throw new LegacyFailure(405, `Method ${req.method} is not allowed: use GET`, { Allow: 'GET' });
@@ -137,10 +113,8 @@ export function createLegacyRouter(deps: LegacyDeps): Router {
     }
 
     const search = searchOf(req);
-    const apiKey = header(req, 'x-api-key') ?? new URLSearchParams(search).get('api_key') ?? undefined;
-    const contextValue = await deps.contextFor(req, { authorization: header(req, 'authorization'), apiKey });
-    if (!contextValue.viewer) throw new UnauthenticatedError('Authentication required: send X-API-Key, Authorization: Bearer <key or admin token>, or ?api_key=');
-    if (contextValue.viewer.role !== 'admin') throw new ForbiddenError('The legacy API is an admin/service channel: a user token may not call it');
+    const contextValue = await deps.contextFor(req);
+    requireServiceViewer(contextValue.viewer);
 
     // `api_key` is a credential, not a parameter.
     const query = urlEncodedParams(search, 'query', 'api_key');
@@ -160,26 +134,34 @@ export function createLegacyRouter(deps: LegacyDeps): Router {
     sendJson(res, 200, route.project(pages, values, env));
   }
 
-  const router = Router();
-  router.use(async (req: Request, res: Response) => {
+  /** Any failure of a legacy call as the legacy envelope; unknown errors masked and logged. */
+  function answerError(error: unknown, req: Request, res: Response, _next: NextFunction): void {
     const requestId = String(res.locals.requestId ?? newRequestId());
-    try {
-      await handle(req, res, requestId);
-    } catch (error) {
-      let failure: LegacyFailure;
-      if (error instanceof LegacyFailure) failure = error;
-      else if (error instanceof AppError && failureOfAppError(error, requestId).errorCode !== 500) failure = failureOfAppError(error, requestId);
-      else {
-        deps.logger.error({ requestId, err: error, path: req.path }, 'legacy request failed');
-        failure = internalError(requestId);
-      }
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      sendFailure(res, failure);
+    let failure: LegacyFailure;
+    if (error instanceof LegacyFailure) failure = error;
+    else if (error instanceof AppError && failureOfAppError(error, requestId).errorCode !== 500) failure = failureOfAppError(error, requestId);
+    else {
+      deps.logger.error({ requestId, err: error, path: req.path }, 'legacy request failed');
+      failure = internalError(requestId);
     }
-  });
-  return router;
-}
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    sendFailure(res, failure);
+  }
 
+  const router = Router();
+  // `?api_key=` is a legacy credential: the rate limit and the context see the same credentials.
+  router.use((req: Request, _res: Response, next: NextFunction) => {
+    useCredentials(req, { authorization: header(req, 'authorization'), apiKey: header(req, 'x-api-key') ?? new URLSearchParams(searchOf(req)).get('api_key') ?? undefined });
+    next();
+  });
+  router.use(deps.rateLimit);
+  router.use((req: Request, res: Response) => handle(req, res, String(res.locals.requestId ?? newRequestId())));
+  router.use(answerError);
+  return {
+    router,
+    parserErrorBody: (requestStart, status, error) => (/^[A-Z]+ \/api\/v1\//i.test(requestStart) ? legacyEnvelope(status, error.message) : undefined),
+  };
+}
