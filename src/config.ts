@@ -47,6 +47,12 @@ export interface Config {
   wsMaxConnectionsPerCredential: number;
   wsMaxBufferedBytes: number;
   idempotencyTtlHours: number;
+  /** How long the event log keeps events (EVENT_RETENTION_DAYS). */
+  eventRetentionDays: number;
+  /** How often a gateway looks for changes whose events a stopped relay left behind. */
+  eventRelayIntervalMs: number;
+  /** Tests only: the point between two writes where the process kills itself (never in production). */
+  faultInjectionPoint: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -64,6 +70,12 @@ type Env = Record<string, string | undefined>;
 function read(env: Env, name: string): string | undefined {
   const value = env[name]?.trim();
   return value === undefined || value === '' ? undefined : value;
+}
+
+function faultPoint(env: Env, nodeEnv: string): string | undefined {
+  const point = read(env, 'FAULT_INJECTION_POINT');
+  if (point !== undefined && nodeEnv === 'production') throw new ConfigError('FAULT_INJECTION_POINT', 'is for tests and must not be set in production');
+  return point;
 }
 
 function integer(env: Env, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -206,5 +218,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     wsMaxConnectionsPerCredential: integer(env, 'WS_MAX_CONNECTIONS_PER_CREDENTIAL', 200, 1),
     wsMaxBufferedBytes: integer(env, 'WS_MAX_BUFFERED_BYTES', 1048576, 1024),
     idempotencyTtlHours: integer(env, 'IDEMPOTENCY_TTL_HOURS', 24, 1),
+    eventRetentionDays: integer(env, 'EVENT_RETENTION_DAYS', 30, 1),
+    eventRelayIntervalMs: integer(env, 'EVENT_RELAY_INTERVAL_MS', 1000, 10),
+    faultInjectionPoint: faultPoint(env, nodeEnv),
   });
 }

@@ -9,6 +9,11 @@ import { ratingModels } from './ratings/rating.model';
 import { TicketService } from './tickets/ticket.service';
 import { MessageService } from './messages/message.service';
 import { ConversationStore } from './messages/conversation.store';
+import { eventModels } from './events/event.model';
+import { type EventEffects, EventRelay, type FaultPoint } from './events/event.relay';
+import { EventService } from './events/event.service';
+import { outboxSweeper } from './events/outbox.sweeper';
+import { leaseModels } from './workers/lease.model';
 import { RatingService } from './ratings/rating.service';
 import { idempotencyModels } from './idempotency/idempotency.model';
 import { IdempotencyService } from './idempotency/idempotency.service';
@@ -18,21 +23,36 @@ export interface ContainerDeps {
   connection: Connection;
   pubSub: EventPubSub;
   clock: Clock;
+  /** Where background work reports a failed round (the logger). */
+  onWorkerError?(error: unknown): void;
 }
 
 /** The composition root: every service is built once, here, by hand. */
-export function createContainer({ config, connection, pubSub, clock }: ContainerDeps) {
+export function createContainer({ config, connection, pubSub, clock, onWorkerError }: ContainerDeps) {
   const models = {
     ...ticketModels(connection),
     ...messageModels(connection),
     ...ratingModels(connection),
     ...idempotencyModels(connection, config.idempotencyTtlHours),
+    ...eventModels(connection, config.eventRetentionDays),
+    ...leaseModels(connection),
   };
   const events = new EventBus(pubSub);
-  const conversation = new ConversationStore(models, events);
-  const tickets = new TicketService(models, conversation, config, clock, events);
-  const messages = new MessageService(models, conversation, tickets, clock, events);
-  const ratings = new RatingService(models, tickets, clock);
+  const conversation = new ConversationStore(models);
+  const effects: EventEffects = {
+    message: (ticket, draft) => conversation.materialize(ticket, draft),
+    rating: (ticket, draft) => ratings.materialize(ticket, draft),
+  };
+  const relay = new EventRelay(
+    models,
+    effects,
+    events,
+    faultInjection(config.faultInjectionPoint),
+  );
+  const tickets = new TicketService(models, relay, config, clock, events);
+  const messages = new MessageService(models, tickets, clock, events);
+  const ratings = new RatingService(models, tickets);
+  const eventLog = new EventService(models, tickets, relay, config);
   return {
     config,
     connection,
@@ -41,7 +61,9 @@ export function createContainer({ config, connection, pubSub, clock }: Container
     models,
     auth: new AuthService(config),
     idempotency: new IdempotencyService(models, clock, config.idempotencyTtlHours * 3_600_000),
-    services: { tickets, messages, ratings },
+    services: { tickets, messages, ratings, events: eventLog },
+    /** Background work, started and stopped with the server (index.ts). */
+    workers: [outboxSweeper({ tickets, leases: models.Lease, intervalMs: config.eventRelayIntervalMs, onError: (error) => onWorkerError?.(error) })],
     /** Creates indexes and the id counter; safe to run on every start and on several instances at once. */
     async init(): Promise<void> {
       // Explicitly: with autoIndex off (src/db/database.ts), Model.init() would build no index at all.
@@ -52,3 +74,11 @@ export function createContainer({ config, connection, pubSub, clock }: Container
 }
 
 export type Container = ReturnType<typeof createContainer>;
+
+/** FAULT_INJECTION_POINT (tests): the process kills itself at that point, as a crash or a power cut would stop it. */
+function faultInjection(point: string | undefined): FaultPoint | undefined {
+  if (point === undefined) return undefined;
+  return (reached) => {
+    if (reached === point) process.kill(process.pid, 'SIGKILL');
+  };
+}

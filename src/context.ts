@@ -4,6 +4,7 @@ import type { Container } from './container';
 import { UnauthenticatedError } from './errors';
 import { type ConversationLoader, createConversationLoader, prefetchConversations } from './messages/message.loaders';
 import { createRatingLoader, prefetchRating, type RatingLoader } from './ratings/rating.loaders';
+import { createEventCursorLoaders, type EventCursorLoaders } from './events/event.loaders';
 import { newRequestId } from './shared/request-id';
 import type { Clock } from './shared/time';
 
@@ -11,6 +12,7 @@ import type { Clock } from './shared/time';
 export interface Loaders {
   conversations: ConversationLoader;
   ratings: RatingLoader;
+  eventCursors: EventCursorLoaders;
 }
 
 /**
@@ -48,6 +50,7 @@ export function createContext(
   const loaders: Loaders = {
     conversations: createConversationLoader(need, services.messages),
     ratings: createRatingLoader(need, services.ratings),
+    eventCursors: createEventCursorLoaders(need, services.events),
   };
   return {
     viewer,

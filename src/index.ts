@@ -53,6 +53,7 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
     connection: database.connection,
     pubSub,
     clock: options.clock ?? systemClock,
+    onWorkerError: (error) => logger.error({ err: error }, 'background work failed; retrying'),
   });
   // Indexes and the id counter are set up as soon as the database answers (now, or once it comes up),
   // and again after a reconnection (a restarted server may have lost them); /readyz waits for the first.
@@ -61,6 +62,8 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
     container.init().then(
       () => {
         ready = true;
+        // Background work (the outbox relay's sweep) starts once the collections and indexes exist.
+        for (const worker of container.workers) worker.start();
       },
       (error: unknown) => logger.error({ err: error }, 'could not create indexes and the id counter'),
     );
@@ -91,6 +94,7 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
     logger,
     async stop() {
       await server.stop();
+      await Promise.all(container.workers.map((worker) => worker.stop()));
       await redis?.close();
       rateLimitRedis?.disconnect();
       await database.close();

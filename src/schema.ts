@@ -8,6 +8,8 @@ import { MessageResolver } from './messages/message.resolver';
 import { TicketMessagesResolver } from './messages/ticket-messages.resolver';
 import { RatingResolver } from './ratings/rating.resolver';
 import { TicketRatingResolver } from './ratings/ticket-rating.resolver';
+import { EventResolver } from './events/event.resolver';
+import { MessageEventResolver, TicketHistoryResolver } from './events/ticket-history.resolver';
 import { DateTimeScalar } from './shared/date-time.scalar';
 import { createInProcessPubSub, type EventPubSub } from './shared/events';
 
@@ -23,7 +25,7 @@ export function buildAppSchema(pubSub: EventPubSub = createInProcessPubSub()): P
   return buildSchema({
     // Our subscriptions use `subscribe` (services filter by visibility); type-graphql still wants the engine.
     pubSub,
-    resolvers: [TicketResolver, TicketMessagesResolver, TicketRatingResolver, MessageResolver, RatingResolver],
+    resolvers: [TicketResolver, TicketMessagesResolver, TicketRatingResolver, TicketHistoryResolver, MessageResolver, MessageEventResolver, RatingResolver, EventResolver],
     authChecker,
     validate: { forbidUnknownValues: false },
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],

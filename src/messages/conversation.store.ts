@@ -1,30 +1,20 @@
-import { Types } from 'mongoose';
-import type { EventBus } from '../shared/events';
-import type { ConversationEntry, ConversationWriter, TicketRef, WrittenEntry } from '../tickets/conversation.port';
 import type { MessageModels } from './message.model';
-import { type MessageRecord, toMessageEvent } from './message.mapper';
+import type { MessageRecord } from './message.mapper';
+import type { MessageDraft, TicketRef } from '../tickets/ticket.outbox';
 
-/** A stored message, announced by whoever wrote it once the change it belongs to has committed. */
-export interface WrittenMessage extends WrittenEntry {
-  record: MessageRecord;
-}
+const DUPLICATE_KEY = 11000;
 
-/** Writes conversation entries; the ticket rules (raise, reopen) reach it through `ConversationWriter`. */
-export class ConversationStore implements ConversationWriter {
-  constructor(
-    private readonly models: MessageModels,
-    private readonly events: EventBus,
-  ) {}
+/** Stores the messages events add: the relay calls it when it moves a MESSAGE_ADDED into the log. */
+export class ConversationStore {
+  constructor(private readonly models: MessageModels) {}
 
-  async write(ticket: TicketRef, seq: number, entry: ConversationEntry, now: Date): Promise<WrittenMessage> {
-    const record: MessageRecord = { _id: new Types.ObjectId(), accountId: ticket.accountId, ticketId: ticket.id, seq, ...entry, createdAt: now };
-    await this.models.Message.create(record);
-    return {
-      record,
-      announce: () => this.events.messageAdded(toMessageEvent(record, ticket.userId)),
-      undo: async () => {
-        await this.models.Message.deleteOne({ ticketId: ticket.id, seq });
-      },
-    };
+  /** Idempotent: storing the same draft again (a relay that stopped midway and ran again) stores it once. */
+  async materialize(ticket: TicketRef, draft: MessageDraft): Promise<void> {
+    const record: MessageRecord = { ...draft, accountId: ticket.accountId, ticketId: ticket.id };
+    try {
+      await this.models.Message.collection.insertOne(record);
+    } catch (error) {
+      if ((error as { code?: number }).code !== DUPLICATE_KEY) throw error;
+    }
   }
 }

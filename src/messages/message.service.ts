@@ -7,7 +7,6 @@ import { ForbiddenError } from '../errors';
 import { optionalText, requiredText } from '../shared/input';
 import { decodeCursor, encodeCursor, pageSize } from '../shared/pagination';
 import type { TicketService } from '../tickets/ticket.service';
-import type { ConversationStore } from './conversation.store';
 import type { MessageModels } from './message.model';
 import type { MessageRecord } from './message.mapper';
 import { SenderRole } from './message.type';
@@ -27,7 +26,6 @@ export const MESSAGE_CURSOR = 'm';
 export class MessageService {
   constructor(
     private readonly models: MessageModels,
-    private readonly store: ConversationStore,
     private readonly tickets: TicketService,
     private readonly clock: Clock,
     private readonly events: EventBus,
@@ -45,17 +43,22 @@ export class MessageService {
       sender = input.sender === SenderRole.USER ? 'user' : 'admin';
     }
     const now = this.clock();
-    const { ticket, seq } = await this.tickets.reserveMessageSeq(viewer, ticketId, now);
-    const name = senderName ?? (sender === 'user' ? String(ticket.userId) : viewer.role === 'admin' ? viewer.username : String(viewer.userId));
-    const written = await this.store.write(ticket, seq, {
-      sender,
-      senderName: name,
-      body,
-      // A user's own words are always visible to the user.
-      showToUser: sender === 'user' ? true : input.showToUser ?? true,
-    }, now);
-    written.announce();
-    return written.record;
+    // A USER message an admin writes is signed, by default, with the ticket's user id: the ticket
+    // write fills it in (null here).
+    const name = senderName ?? (sender === 'user' ? (viewer.role === 'user' ? String(viewer.userId) : null) : viewer.role === 'admin' ? viewer.username : String(viewer.userId));
+    const { ticket, message } = await this.tickets.addMessage(
+      viewer,
+      ticketId,
+      {
+        sender,
+        senderName: name,
+        body,
+        // A user's own words are always visible to the user.
+        showToUser: sender === 'user' ? true : input.showToUser ?? true,
+      },
+      now,
+    );
+    return { ...message, accountId: ticket.accountId, ticketId: ticket.id };
   }
 
   /**

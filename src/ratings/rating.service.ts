@@ -1,7 +1,7 @@
 import { trusted } from 'mongoose';
 import type { Viewer } from '../auth/viewer';
-import type { Clock } from '../shared/time';
 import type { TicketService } from '../tickets/ticket.service';
+import type { RatingDraft, TicketRef } from '../tickets/ticket.outbox';
 import type { RatingModels } from './rating.model';
 import type { RatingRecord } from './rating.mapper';
 import type { RateTicketInput } from './rating.inputs';
@@ -11,21 +11,17 @@ export class RatingService {
   constructor(
     private readonly models: RatingModels,
     private readonly tickets: TicketService,
-    private readonly clock: Clock,
   ) {}
 
   async rate(viewer: Viewer, input: RateTicketInput): Promise<RatingRecord> {
-    return this.tickets.withClosedTicket(viewer, input.ticketId, input.userId, 'rated', async (ticket) => {
-      const rating: RatingRecord = {
-        _id: ticket.id,
-        accountId: ticket.accountId,
-        userId: ticket.userId,
-        value: input.value,
-        createdAt: this.clock(),
-      };
-      await this.models.Rating.replaceOne({ _id: ticket.id }, rating, { upsert: true });
-      return rating;
-    });
+    const { ticket, rating } = await this.tickets.rate(viewer, input.ticketId, input.userId, input.value);
+    return { _id: ticket.id, accountId: ticket.accountId, ...rating };
+  }
+
+  /** Stores the rating an event gives (idempotent): the relay calls it when it moves a TICKET_RATED into the log. */
+  async materialize(ticket: TicketRef, draft: RatingDraft): Promise<void> {
+    const rating: RatingRecord = { _id: ticket.id, accountId: ticket.accountId, ...draft };
+    await this.models.Rating.replaceOne({ _id: ticket.id }, rating, { upsert: true });
   }
 
   /** Ratings of several tickets in one command (the DataLoader batch). */

@@ -32,6 +32,10 @@ const ticketSchema = new Schema(
     messageSeq: { type: Number, required: true, default: 0 },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
+    /** The current rating's value (the ratings domain stores the rating), so a rating's event can say what it replaced. */
+    ratingValue: { type: Number, default: null },
+    /** Changes written with the ticket whose events the relay has not yet moved into the log (ticket.outbox.ts). */
+    outbox: { type: [Schema.Types.Mixed], default: undefined },
   },
   { versionKey: false, collection: 'tickets', strict: 'throw' },
 );
@@ -43,6 +47,8 @@ ticketSchema.index({ accountId: 1, status: 1, _id: 1 });
 ticketSchema.index({ accountId: 1, status: 1, due: 1 });
 ticketSchema.index({ accountId: 1, userId: 1, _id: 1 });
 ticketSchema.index({ accountId: 1, assignedTo: 1, _id: 1 });
+// What the relay sweeps: tickets with changes still waiting for the log (few, and only after a stop midway).
+ticketSchema.index({ 'outbox.0.at': 1 }, { sparse: true });
 
 const counterSchema = new Schema(
   { _id: { type: String, required: true }, seq: { type: Number, required: true } },

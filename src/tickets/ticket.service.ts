@@ -3,14 +3,28 @@ import type { Config } from '../config';
 import type { Viewer } from '../auth/viewer';
 import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError } from '../errors';
 import { filter, pipe } from '@graphql-yoga/subscription';
+import { Types } from 'mongoose';
 import type { EventBus, TicketUpdatedEvent } from '../shared/events';
 import { optionalText, requiredText, TEXT_LIMITS } from '../shared/input';
 import { decodeCursor, encodeCursor, type Page, pageSize } from '../shared/pagination';
 import { addHours, type Clock, dayBounds } from '../shared/time';
-import type { ConversationWriter, TicketRef, WrittenEntry } from './conversation.port';
+import {
+  actorOf,
+  type MessageDraft,
+  newEntry,
+  NEXT_MESSAGE_SEQ,
+  type OutboxEntry,
+  type OutboxRelay,
+  type PendingChanges,
+  outboxStage,
+  type RatingDraft,
+  type TicketEventKind,
+  type TicketRef,
+  type TicketState,
+} from './ticket.outbox';
 import { parseTicketId } from './ticket.id';
 import { NOT_CLOSED, type TicketModels } from './ticket.model';
-import { priorityFromApi, type TicketRecord, toTicketEvent } from './ticket.mapper';
+import { priorityFromApi, type TicketRecord } from './ticket.mapper';
 import type { RaiseTicketInput, ReopenTicketInput, ResolutionInput, TicketFilter } from './ticket.inputs';
 import { TicketPriority, TicketView } from './ticket.type';
 import { canSeeTicket, ticketScope } from './ticket.visibility';
@@ -29,7 +43,7 @@ type Query = Record<string, unknown>;
 export class TicketService {
   constructor(
     private readonly models: TicketModels,
-    private readonly conversation: ConversationWriter,
+    private readonly relay: OutboxRelay,
     private readonly config: TicketConfig,
     private readonly clock: Clock,
     private readonly events: EventBus,
@@ -81,22 +95,81 @@ export class TicketService {
   }
 
   /**
-   * Takes the next conversation position of an open ticket the viewer may see. Taking the position and
-   * checking "not closed" is one atomic update, so a message can never land on a ticket closed a moment before.
+   * Adds a message to an open ticket the viewer may see and answers it once its event is in the log.
+   * Taking the next position, checking "not closed" and recording the event are one atomic write, so a
+   * message can never land on a ticket closed a moment before.
    */
-  async reserveMessageSeq(viewer: Viewer, rawId: string | number, now: Date, field = 'ticketId'): Promise<{ ticket: TicketRef; seq: number }> {
+  async addMessage(
+    viewer: Viewer,
+    rawId: string | number,
+    message: Omit<MessageDraft, '_id' | 'seq' | 'createdAt' | 'senderName'> & { senderName: string | null },
+    now: Date,
+    field = 'ticketId',
+  ): Promise<{ ticket: TicketRef; message: MessageDraft }> {
     const id = parseTicketId(rawId, field);
-    const ticket = await this.models.Ticket.findOneAndUpdate(
+    const draft: MessageDraft = { _id: new Types.ObjectId(), seq: 0, ...message, senderName: message.senderName ?? '', createdAt: now };
+    const entry = newEntry('MESSAGE_ADDED', actorOf(viewer), now, {}, { message: draft });
+    // The position, and the default sender name (the ticket's user id), are the document's own.
+    const own = { seq: NEXT_MESSAGE_SEQ, ...(message.senderName === null ? { senderName: { $toString: '$userId' } } : {}) };
+    const ticket = await this.write(
       { _id: id, ...ticketScope(viewer), status: NOT_CLOSED },
-      { $inc: { messageSeq: 1 }, $set: { updatedAt: now } },
-      { returnDocument: 'after' },
-    ).lean<TicketRecord>();
+      { updatedAt: now },
+      [{ entry, computed: { message: { $mergeObjects: [{ $literal: draft }, own] } } }],
+      { messageSeq: NEXT_MESSAGE_SEQ },
+    );
     if (!ticket) {
       const existing = await this.models.Ticket.findOne({ _id: id, ...ticketScope(viewer) }, { _id: 1 }).lean();
       if (!existing) throw new NotFoundError('ticket', id);
       throw new ConflictError(`Ticket ${id} is closed: reopen it before sending a message`);
     }
-    return { ticket: refOf(ticket), seq: ticket.messageSeq };
+    return { ticket: refOf(ticket), message: { ...draft, seq: ticket.messageSeq, senderName: message.senderName ?? String(ticket.userId) } };
+  }
+
+  /**
+   * Rates a closed ticket the viewer may act on for `userId` (its user, or an admin for it) and answers
+   * once the rating's event is in the log: the ratings domain stores the rating itself from the event.
+   */
+  async rate(viewer: Viewer, rawId: string, userId: number | null | undefined, value: number): Promise<{ ticket: TicketRef; rating: RatingDraft }> {
+    const current = await this.closedTicketOf(viewer, rawId, userId, 'rated');
+    const rating: RatingDraft = { userId: current.userId, value, createdAt: this.clock() };
+    const entry = newEntry('TICKET_RATED', actorOf(viewer), rating.createdAt, { rating: value }, { rating });
+    const ticket = await this.write({ _id: current._id, accountId: current.accountId, status: 'closed' }, { ratingValue: value }, [{ entry }]);
+    if (!ticket) throw new ConflictError(`Ticket ${current._id} is not closed: only a closed ticket can be rated`);
+    return { ticket: refOf(ticket), rating };
+  }
+
+  /**
+   * One change of a ticket: a conditional update (the condition is the rule) that records its events
+   * in the ticket's outbox in the same write, then the relay moves them into the log. Null when the
+   * condition does not hold (nothing written).
+   */
+  private async write(
+    when: Query,
+    fields: Record<string, unknown>,
+    entries: Parameters<typeof outboxStage>[1],
+    computed?: Record<string, unknown>,
+  ): Promise<(TicketRecord & { outbox: OutboxEntry[] }) | null> {
+    const updated = await this.models.Ticket.findOneAndUpdate(when, outboxStage(fields, entries, computed), { returnDocument: 'after', updatePipeline: true }).lean<
+      TicketRecord & { outbox: OutboxEntry[] }
+    >();
+    if (updated) await this.moveToLog({ ticket: refOf(updated), entries: updated.outbox });
+    return updated;
+  }
+
+  /** Tickets whose changes are still waiting to be moved into the log (a relay stopped midway), oldest first. */
+  async pendingChanges(olderThanMs: number, limit: number): Promise<PendingChanges[]> {
+    const writtenBefore = new Date(this.clock().getTime() - olderThanMs);
+    const rows = await this.models.Ticket.find({ 'outbox.0.at': trusted({ $lt: writtenBefore }) }, { accountId: 1, userId: 1, outbox: 1 })
+      .limit(limit)
+      .lean<Array<Pick<TicketRecord, '_id' | 'accountId' | 'userId'> & { outbox: OutboxEntry[] }>>();
+    return rows.map((row) => ({ ticket: refOf(row), entries: row.outbox }));
+  }
+
+  /** Moves a ticket's pending changes into the log, then drops them from its outbox; answers once the log holds them. */
+  async moveToLog(pending: PendingChanges): Promise<void> {
+    await this.relay.relay(pending);
+    const ids = pending.entries.map((entry) => entry._id);
+    await this.models.Ticket.updateOne({ _id: pending.ticket.id }, { $pull: { outbox: { _id: trusted({ $in: ids }) } } });
   }
 
   async findVisible(viewer: Viewer, rawId: string | number): Promise<TicketRecord | null> {
@@ -216,41 +289,40 @@ export class TicketService {
       createdAt: now,
       updatedAt: now,
     };
-    // The first message is written before the ticket, and removed again if the ticket cannot be:
-    // every read starts from the ticket, so a ticket never exists without its first message. Nothing
-    // is announced until both are written.
-    const first = await this.conversation.write(refOf(ticket), 1, { sender: 'user', senderName: String(userId), body: comments, showToUser: true }, now);
-    try {
-      await this.models.Ticket.create(ticket);
-    } catch (error) {
-      await first.undo().catch(() => undefined);
-      throw error;
-    }
-    first.announce();
-    this.events.ticketUpdated(toTicketEvent(ticket));
+    // The ticket, its first message and both their events are one document write.
+    const { _id: _, accountId: __, messageSeq: ___, ...state } = ticket;
+    const actor = actorOf(viewer);
+    const outbox: OutboxEntry[] = [
+      { ...newEntry('TICKET_RAISED', actor, now, { ...state, rating: null }), before: null },
+      {
+        ...newEntry('MESSAGE_ADDED', actor, now, {}, {
+          message: { _id: new Types.ObjectId(), seq: 1, sender: 'user', senderName: String(userId), body: comments, showToUser: true, createdAt: now },
+        }),
+        before: { ...state, rating: null },
+      },
+    ];
+    await this.models.Ticket.create({ ...ticket, ratingValue: null, outbox });
+    await this.moveToLog({ ticket: refOf(ticket), entries: outbox });
     return ticket;
   }
 
   /**
-   * Applies the first transition whose condition matches. When none does, the ticket is either not
-   * visible (NOT_FOUND) or in a state the caller decides about via `onNoMatch`.
+   * Applies the first transition whose condition matches, recording it as an event of `type`. When
+   * none does, the ticket is either not visible (NOT_FOUND) or in a state the caller decides about via
+   * `onNoMatch` (a change that would change nothing writes nothing and records no event).
    */
   private async transition(
     viewer: Viewer,
     id: number,
-    steps: Array<{ when: Query; set: Query }>,
+    type: TicketEventKind,
+    steps: Array<{ when: Query; set: Partial<TicketState> }>,
     onNoMatch: (ticket: TicketRecord) => TicketRecord,
   ): Promise<TicketRecord> {
     for (const step of steps) {
-      const updated = await this.models.Ticket.findOneAndUpdate(
-        { _id: id, ...ticketScope(viewer), ...step.when },
-        { $set: { ...step.set, updatedAt: this.clock() } },
-        { returnDocument: 'after' },
-      ).lean<TicketRecord>();
-      if (updated) {
-        this.events.ticketUpdated(toTicketEvent(updated));
-        return updated;
-      }
+      const now = this.clock();
+      const set = { ...step.set, updatedAt: now };
+      const updated = await this.write({ _id: id, ...ticketScope(viewer), ...step.when }, set, [{ entry: newEntry(type, actorOf(viewer), now, set) }]);
+      if (updated) return updated;
     }
     const current = await this.models.Ticket.findOne({ _id: id, ...ticketScope(viewer) }).lean<TicketRecord>();
     if (!current) throw new NotFoundError('ticket', id);
@@ -261,9 +333,9 @@ export class TicketService {
   async close(viewer: Viewer, rawId: string, resolutionInput: ResolutionInput | null | undefined): Promise<TicketRecord> {
     const id = parseTicketId(rawId);
     const now = this.clock();
-    const set: Query = { status: 'closed', closedAt: now };
+    const set: Partial<TicketState> = { status: 'closed', closedAt: now };
     if (resolutionInput) set.resolution = this.resolutionOf(resolutionInput);
-    return this.transition(viewer, id, [{ when: { status: NOT_CLOSED }, set }], (ticket) => ticket);
+    return this.transition(viewer, id, 'TICKET_CLOSED', [{ when: { status: NOT_CLOSED }, set }], (ticket) => ticket);
   }
 
   async assign(viewer: Viewer, rawId: string, rawAdmin: string): Promise<TicketRecord> {
@@ -274,12 +346,14 @@ export class TicketService {
     return this.transition(
       viewer,
       id,
+      'TICKET_ASSIGNED',
       [
         { when: { status: 'unassigned' }, set: { status: 'open', assignedTo: admin } },
-        { when: { status: trusted({ $in: ['open', 'onhold'] }) }, set: { assignedTo: admin } },
+        { when: { status: trusted({ $in: ['open', 'onhold'] }), assignedTo: trusted({ $ne: admin }) }, set: { assignedTo: admin } },
       ],
-      () => {
-        throw new ConflictError(`Ticket ${id} is closed: reopen it before assigning it`);
+      (ticket) => {
+        if (ticket.status === 'closed') throw new ConflictError(`Ticket ${id} is closed: reopen it before assigning it`);
+        return ticket; // already assigned to this admin: nothing changes
       },
     );
   }
@@ -287,27 +361,16 @@ export class TicketService {
   async setOnHold(viewer: Viewer, rawId: string, onHold: boolean): Promise<TicketRecord> {
     if (viewer.role !== 'admin') throw new ForbiddenError('Only an admin may put tickets on hold');
     const id = parseTicketId(rawId);
-    const steps = onHold
+    const steps: Array<{ when: Query; set: Partial<TicketState> }> = onHold
       ? [{ when: { status: trusted({ $in: ['unassigned', 'open'] }) }, set: { status: 'onhold' } }]
       : [
           { when: { status: 'onhold', assignedTo: trusted({ $ne: null }) }, set: { status: 'open' } },
           { when: { status: 'onhold', assignedTo: null }, set: { status: 'unassigned' } },
         ];
-    return this.transition(viewer, id, steps, (ticket) => {
+    return this.transition(viewer, id, onHold ? 'TICKET_ON_HOLD' : 'TICKET_RESUMED', steps, (ticket) => {
       if (ticket.status === 'closed') throw new ConflictError(`Ticket ${id} is closed: reopen it first`);
       return ticket;
     });
-  }
-
-  /**
-   * Runs `write` for a closed ticket the viewer may act on for `userId` (rating it), then announces the
-   * ticket as changed: the rules of `closedTicketOf`, for other domains.
-   */
-  async withClosedTicket<T>(viewer: Viewer, rawId: string, userId: number | null | undefined, action: string, write: (ticket: TicketRef) => Promise<T>): Promise<T> {
-    const ticket = await this.closedTicketOf(viewer, rawId, userId, action);
-    const result = await write(refOf(ticket));
-    this.events.ticketUpdated(toTicketEvent(ticket));
-    return result;
   }
 
   /** The rules shared by reopen and rate: the ticket is visible, `userId` (if given) is its user, it is closed. */
@@ -327,34 +390,27 @@ export class TicketService {
     const comments = requiredText(input.comments, 'comments');
     const ticket = await this.closedTicketOf(viewer, input.ticketId, input.userId, 'reopened');
     const now = this.clock();
-    const reopened = await this.models.Ticket.findOneAndUpdate(
+    const set: Partial<TicketState> = {
+      status: ticket.assignedTo ? 'open' : 'unassigned',
+      due: addHours(now, this.config.slaHours[ticket.priority]),
+      closedAt: null,
+      resolution: null,
+      updatedAt: now,
+    };
+    const actor = actorOf(viewer);
+    const reason: MessageDraft = { _id: new Types.ObjectId(), seq: 0, sender: 'user', senderName: String(ticket.userId), body: comments, showToUser: true, createdAt: now };
+    const withSeq = { message: { $mergeObjects: [{ $literal: reason }, { seq: NEXT_MESSAGE_SEQ }] } };
+    // The reopen, its reason in the conversation and both their events are one document write.
+    const reopened = await this.write(
       { _id: ticket._id, accountId: ticket.accountId, status: 'closed' },
-      {
-        $set: {
-          status: ticket.assignedTo ? 'open' : 'unassigned',
-          due: addHours(now, this.config.slaHours[ticket.priority]),
-          closedAt: null,
-          resolution: null,
-          updatedAt: now,
-        },
-        $inc: { messageSeq: 1 },
-      },
-      { returnDocument: 'after' },
-    ).lean<TicketRecord>();
+      set,
+      [
+        { entry: newEntry('TICKET_REOPENED', actor, now, set, { message: reason }), computed: withSeq },
+        { entry: newEntry('MESSAGE_ADDED', actor, now, {}, { message: reason }), computed: withSeq },
+      ],
+      { messageSeq: NEXT_MESSAGE_SEQ },
+    );
     if (!reopened) throw new ConflictError(`Ticket ${ticket._id} is not closed: only a closed ticket can be reopened`);
-    let reason: WrittenEntry;
-    try {
-      reason = await this.conversation.write(refOf(reopened), reopened.messageSeq, { sender: 'user', senderName: String(ticket.userId), body: comments, showToUser: true }, now);
-    } catch (error) {
-      // Put the ticket back as it was, so a failed reopen leaves no trace.
-      await this.models.Ticket.updateOne(
-        { _id: ticket._id, status: reopened.status, updatedAt: now },
-        { $set: { status: 'closed', due: ticket.due, closedAt: ticket.closedAt, resolution: ticket.resolution, updatedAt: ticket.updatedAt } },
-      ).catch(() => undefined);
-      throw error;
-    }
-    reason.announce();
-    this.events.ticketUpdated(toTicketEvent(reopened));
     return reopened;
   }
 
@@ -371,6 +427,6 @@ export class TicketService {
   }
 }
 
-function refOf(ticket: TicketRecord): TicketRef {
+function refOf(ticket: Pick<TicketRecord, '_id' | 'accountId' | 'userId'>): TicketRef {
   return { id: ticket._id, accountId: ticket.accountId, userId: ticket.userId };
 }

@@ -58,6 +58,9 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
     MONGODB_WRITE_CONCERN: '1',
     JWT_SECRET: TEST_JWT_SECRET,
     API_KEYS: `${ACME_KEY}:acme,${GLOBEX_KEY}:globex`,
+    // The outbox sweep only finishes what a stopped process left: in-process tests count their own
+    // commands, so it runs at start only unless a test asks for it.
+    EVENT_RELAY_INTERVAL_MS: '3600000',
     ...env,
   });
   const clock = new TestClock();

@@ -17,6 +17,32 @@ export type Scalars = {
   DateTime: { input: string; output: string; }
 };
 
+/** Who made a change. */
+export type Actor = {
+  __typename?: 'Actor';
+  /** The admin's username (`service:<key id>` for an API key), the user id as text, or null for SYSTEM. */
+  name?: Maybe<Scalars['String']['output']>;
+  /** Admin (or API key), user, or system. */
+  role: ActorRole;
+};
+
+/** Who made a change: an admin or API key, a user, or the gateway itself. */
+export type ActorRole =
+  | 'ADMIN'
+  | 'SYSTEM'
+  | 'USER';
+
+/** One field an event changed, with its values as the API shows them, as text. */
+export type FieldChange = {
+  __typename?: 'FieldChange';
+  /** The GraphQL field name: `status`, `assignedTo`, `priority`, `rating`, `resolution.type`, ... */
+  field: Scalars['String']['output'];
+  /** The value before (null when it had none). */
+  from?: Maybe<Scalars['String']['output']>;
+  /** The value after (null when it has none). */
+  to?: Maybe<Scalars['String']['output']>;
+};
+
 /** One entry of a ticket's conversation. */
 export type Message = {
   __typename?: 'Message';
@@ -24,6 +50,8 @@ export type Message = {
   body: Scalars['String']['output'];
   /** When the message was written. */
   createdAt: Scalars['DateTime']['output'];
+  /** The cursor of this message's MESSAGE_ADDED event. */
+  eventCursor: Scalars['String']['output'];
   /** The message id. */
   id: Scalars['ID']['output'];
   /** Whether an admin or the user wrote it. */
@@ -123,10 +151,19 @@ export type PageInfo = {
 
 export type Query = {
   __typename?: 'Query';
+  /** The account's event log after a cursor, oldest first (admins only). */
+  events: TicketEventConnection;
   /** One ticket; null when it does not exist or the viewer may not see it. */
   ticket?: Maybe<Ticket>;
   /** The tickets the viewer may see, in ascending id order, a page at a time. */
   tickets: TicketConnection;
+};
+
+
+export type QueryEventsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  types?: InputMaybe<Array<TicketEventType>>;
 };
 
 
@@ -259,8 +296,12 @@ export type Ticket = {
   createdAt: Scalars['DateTime']['output'];
   /** When the SLA runs out: creation (or reopen) time plus the priority's SLA hours. */
   due: Scalars['DateTime']['output'];
+  /** The cursor of the last event of this ticket the viewer may see: pass it as `after` to resume. */
+  eventCursor: Scalars['String']['output'];
   /** The support group handling this type (the type itself unless TYPE_GROUPS maps it). */
   groupName: Scalars['String']['output'];
+  /** The ticket's events, oldest first; a user sees none of an internal note. */
+  history: TicketEventConnection;
   /** The sequential ticket id, as a string: "91". */
   id: Scalars['ID']['output'];
   /** The conversation in the order written; a user sees only messages shown to users. */
@@ -283,6 +324,13 @@ export type Ticket = {
   updatedAt: Scalars['DateTime']['output'];
   /** The id of the user who raised the ticket. */
   userId: Scalars['Int']['output'];
+};
+
+
+/** A support request and its state. Its conversation and rating are fields of their own. */
+export type TicketHistoryArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -311,6 +359,66 @@ export type TicketEdge = {
   /** The ticket. */
   node: Ticket;
 };
+
+/** One change of a ticket, as the event log keeps it. */
+export type TicketEvent = {
+  __typename?: 'TicketEvent';
+  /** Who made the change. */
+  actor: Actor;
+  /** The fields it changed, before and after. */
+  changes: Array<FieldChange>;
+  /** When the change was made. */
+  createdAt: Scalars['DateTime']['output'];
+  /** Orders the event within its account; also its cursor. */
+  id: Scalars['ID']['output'];
+  /** The message of a MESSAGE_ADDED, and the reason of a TICKET_REOPENED. */
+  message?: Maybe<Message>;
+  /** Its place in the account's log: 1, 2, 3, ... without gaps. */
+  sequence: Scalars['Int']['output'];
+  /** The ticket that changed. */
+  ticketId: Scalars['ID']['output'];
+  /** What kind of change it records. */
+  type: TicketEventType;
+};
+
+/** A page of events, oldest first. */
+export type TicketEventConnection = {
+  __typename?: 'TicketEventConnection';
+  /** The events of this page. */
+  edges: Array<TicketEventEdge>;
+  /** How to fetch the next page. */
+  pageInfo: PageInfo;
+  /** How many events match, across all pages. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** An event in a page of events. */
+export type TicketEventEdge = {
+  __typename?: 'TicketEventEdge';
+  /** The event's cursor (its id), for `after`. */
+  cursor: Scalars['String']['output'];
+  /** The event. */
+  node: TicketEvent;
+};
+
+/** What kind of change an event records. */
+export type TicketEventType =
+  /** A message was added to the conversation (also the comments of a raise and the reason of a reopen). */
+  | 'MESSAGE_ADDED'
+  /** The ticket was assigned to an admin. */
+  | 'TICKET_ASSIGNED'
+  /** The ticket was closed. */
+  | 'TICKET_CLOSED'
+  /** The ticket was put on hold. */
+  | 'TICKET_ON_HOLD'
+  /** The ticket was raised; its changes list every initial field. */
+  | 'TICKET_RAISED'
+  /** The ticket was rated, or rated again. */
+  | 'TICKET_RATED'
+  /** The ticket was reopened; `message` is the reason. */
+  | 'TICKET_REOPENED'
+  /** The ticket was taken off hold. */
+  | 'TICKET_RESUMED';
 
 /** Narrows a ticket list; every condition given must hold. */
 export type TicketFilter = {

@@ -1,0 +1,96 @@
+import { trusted, type Types } from 'mongoose';
+import type { Viewer } from '../auth/viewer';
+import type { Config } from '../config';
+import { BadUserInputError, ForbiddenError } from '../errors';
+import { pageSize, type Page } from '../shared/pagination';
+import type { TicketEventKind } from '../tickets/ticket.outbox';
+import type { TicketService } from '../tickets/ticket.service';
+import type { EventModels } from './event.model';
+import type { EventRecord } from './event.record';
+import type { EventRelay } from './event.relay';
+
+/** An event's id and cursor: opaque, and carrying its account, so a cursor of another account is refused. */
+export function eventIdOf(event: Pick<EventRecord, 'accountId' | 'seq'>): string {
+  return Buffer.from(`e:${event.seq}:${event.accountId}`).toString('base64url');
+}
+
+/** The events a viewer may see: of its account; for a user, of its own tickets, never an internal note. */
+function eventScope(viewer: Viewer): Record<string, unknown> {
+  return viewer.role === 'admin' ? { accountId: viewer.accountId } : { accountId: viewer.accountId, ticketUserId: viewer.userId, userVisible: true };
+}
+
+/** Reading the event log: the account's feed (admins), a ticket's history, the cursors of tickets and messages. */
+export class EventService {
+  constructor(
+    private readonly models: EventModels,
+    private readonly tickets: TicketService,
+    private readonly relay: Pick<EventRelay, 'head'>,
+    private readonly config: Pick<Config, 'eventRetentionDays'>,
+  ) {}
+
+  /**
+   * The position a cursor stands for. Malformed, of another account, older than the retention or beyond
+   * the newest event: BAD_USER_INPUT naming `field`.
+   */
+  async positionOf(viewer: Viewer, cursor: string | null | undefined, field = 'after'): Promise<number> {
+    if (cursor === null || cursor === undefined) return 0;
+    const match = /^e:(\d{1,15}):(.*)$/s.exec(Buffer.from(cursor, 'base64url').toString());
+    if (!match) throw new BadUserInputError(field, `${field} is not an event cursor`);
+    if (match[2] !== viewer.accountId) throw new BadUserInputError(field, `${field} is an event cursor of another account`);
+    const seq = Number(match[1]);
+    if (seq > (await this.relay.head(viewer.accountId))) throw new BadUserInputError(field, `${field} is beyond the newest event`);
+    const oldest = await this.models.Event.findOne({ accountId: viewer.accountId }, { seq: 1, createdAt: 1 }).sort({ seq: 1 }).lean<Pick<EventRecord, 'seq' | 'createdAt'>>();
+    if (!oldest || seq < oldest.seq - 1) {
+      throw new BadUserInputError(field, `${field} is older than the event log keeps (${this.config.eventRetentionDays} days): read the current state instead`);
+    }
+    return seq;
+  }
+
+  /** The account's events after a cursor, oldest first (admins). */
+  async list(viewer: Viewer, after: string | null | undefined, first: number | null | undefined, types: readonly TicketEventKind[] | null | undefined): Promise<Page<EventRecord>> {
+    if (viewer.role !== 'admin') throw new ForbiddenError('Only an admin may read the event log');
+    if (types && types.length === 0) throw new BadUserInputError('types', 'types must name at least one event type (omit it for every type)');
+    const filter: Record<string, unknown> = { accountId: viewer.accountId };
+    if (types) filter.type = trusted({ $in: [...types] });
+    return this.page(filter, await this.positionOf(viewer, after), pageSize(first, 100));
+  }
+
+  /** A ticket's history, oldest first, as the viewer may see it. */
+  async history(viewer: Viewer, ticketId: number, first: number | null | undefined, after: string | null | undefined): Promise<Page<EventRecord>> {
+    return this.page({ ...eventScope(viewer), ticketId }, await this.positionOf(viewer, after), pageSize(first));
+  }
+
+  /** The cursor of the last event of each ticket that the viewer may see. */
+  async lastCursors(viewer: Viewer, ticketIds: readonly number[]): Promise<Map<number, string>> {
+    const rows = await this.models.Event.aggregate<{ _id: number; seq: number }>([
+      { $match: { ...eventScope(viewer), ticketId: { $in: [...ticketIds] } } },
+      { $group: { _id: '$ticketId', seq: { $max: '$seq' } } },
+    ]);
+    return new Map(rows.map((row) => [row._id, eventIdOf({ accountId: viewer.accountId, seq: row.seq })]));
+  }
+
+  /** The cursor of the MESSAGE_ADDED event of each message. */
+  async messageCursors(viewer: Viewer, messageIds: readonly Types.ObjectId[]): Promise<Map<string, string>> {
+    const rows = await this.models.Event.find(
+      { accountId: viewer.accountId, type: 'MESSAGE_ADDED', 'message._id': trusted({ $in: [...messageIds] }) },
+      { seq: 1, 'message._id': 1 },
+    ).lean<Array<{ seq: number; message: { _id: Types.ObjectId } }>>();
+    return new Map(rows.map((row) => [row.message._id.toHexString(), eventIdOf({ accountId: viewer.accountId, seq: row.seq })]));
+  }
+
+  /** The visible ticket's id (NOT_FOUND otherwise), for subscriptions and history. */
+  visibleTicketId(viewer: Viewer, rawId: string | number, field = 'id'): Promise<number> {
+    return this.tickets.visibleId(viewer, rawId, field);
+  }
+
+  private async page(filter: Record<string, unknown>, afterSeq: number, size: number): Promise<Page<EventRecord>> {
+    const query = afterSeq > 0 ? { ...filter, seq: trusted({ $gt: afterSeq }) } : filter;
+    const rows = size === 0 ? [] : await this.models.Event.find(query).sort({ seq: 1 }).limit(size + 1).lean<EventRecord[]>();
+    return {
+      items: rows.slice(0, size),
+      hasNextPage: rows.length > size,
+      cursorOf: eventIdOf,
+      totalCount: () => this.models.Event.countDocuments(filter).exec(),
+    };
+  }
+}
