@@ -10,7 +10,7 @@ export interface EventEffects {
 }
 
 /** A named point between two writes where a test may stop the process (FAULT_INJECTION_POINT). */
-export type FaultPoint = (point: 'relay:after-effects' | 'relay:after-append') => void;
+export type FaultPoint = (point: 'relay:start' | 'relay:after-effects' | 'relay:after-append') => void;
 
 const DUPLICATE_KEY = 11000;
 
@@ -33,6 +33,7 @@ export class EventRelay implements OutboxRelay {
   ) {}
 
   async relay({ ticket, entries }: PendingChanges): Promise<void> {
+    this.fault('relay:start');
     for (const entry of entries) {
       if (entry.message) await this.effects.message(ticket, entry.message);
       if (entry.rating) await this.effects.rating(ticket, entry.rating);
