@@ -13,6 +13,7 @@ import { eventModels } from './events/event.model';
 import { type EventEffects, EventRelay, type FaultPoint } from './events/event.relay';
 import { EventService } from './events/event.service';
 import { outboxSweeper } from './events/outbox.sweeper';
+import { eventRetention } from './events/event.retention';
 import { leaseModels } from './workers/lease.model';
 import { RatingService } from './ratings/rating.service';
 import { idempotencyModels } from './idempotency/idempotency.model';
@@ -34,7 +35,7 @@ export function createContainer({ config, connection, pubSub, clock, onWorkerErr
     ...messageModels(connection),
     ...ratingModels(connection),
     ...idempotencyModels(connection, config.idempotencyTtlHours),
-    ...eventModels(connection, config.eventRetentionDays),
+    ...eventModels(connection),
     ...leaseModels(connection),
   };
   const events = new EventBus(pubSub);
@@ -63,7 +64,10 @@ export function createContainer({ config, connection, pubSub, clock, onWorkerErr
     idempotency: new IdempotencyService(models, clock, config.idempotencyTtlHours * 3_600_000),
     services: { tickets, messages, ratings, events: eventLog },
     /** Background work, started and stopped with the server (index.ts). */
-    workers: [outboxSweeper({ tickets, leases: models.Lease, intervalMs: config.eventRelayIntervalMs, onError: (error) => onWorkerError?.(error) })],
+    workers: [
+      outboxSweeper({ tickets, leases: models.Lease, intervalMs: config.eventRelayIntervalMs, onError: (error) => onWorkerError?.(error) }),
+      eventRetention({ models, leases: models.Lease, clock, retentionDays: config.eventRetentionDays, intervalMs: 3_600_000, onError: (error) => onWorkerError?.(error) }),
+    ],
     /** Creates indexes and the id counter; safe to run on every start and on several instances at once. */
     async init(): Promise<void> {
       // Explicitly: with autoIndex off (src/db/database.ts), Model.init() would build no index at all.

@@ -28,10 +28,7 @@ eventSchema.index({ accountId: 1, seq: 1 }, { unique: true });
 eventSchema.index({ accountId: 1, ticketId: 1, seq: 1 });
 eventSchema.index({ accountId: 1, 'message._id': 1 }, { sparse: true });
 
-export function eventModels(connection: Connection, retentionDays: number) {
-  const schema = eventSchema.clone();
-  // The log's retention: MongoDB removes events older than EVENT_RETENTION_DAYS.
-  schema.index({ createdAt: 1 }, { expireAfterSeconds: retentionDays * 86_400 });
-  return { Event: connection.model('Event', schema) };
+export function eventModels(connection: Connection) {
+  return { Event: connection.model('Event', eventSchema) };
 }
 export type EventModels = ReturnType<typeof eventModels>;

@@ -7,6 +7,8 @@ import type { LeaseModel } from './lease.model';
 export interface Worker {
   readonly name: string;
   start(): void;
+  /** One round now (after the current one, if any), as the loop would run it: lease, then work. */
+  runOnce(): Promise<void>;
   /** Stops taking new rounds and waits for the current one. */
   stop(): Promise<void>;
 }
@@ -72,6 +74,11 @@ export function leasedLoop({ name, leases, intervalMs, leaseMs = Math.max(5 * in
       if (!stopped) return;
       stopped = false;
       running = round().finally(schedule);
+    },
+    async runOnce() {
+      await running;
+      running = round();
+      await running;
     },
     async stop() {
       stopped = true;
