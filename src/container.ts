@@ -44,12 +44,7 @@ export function createContainer({ config, connection, pubSub, clock, onWorkerErr
     message: (ticket, draft) => conversation.materialize(ticket, draft),
     rating: (ticket, draft) => ratings.materialize(ticket, draft),
   };
-  const relay = new EventRelay(
-    models,
-    effects,
-    events,
-    faultInjection(config.faultInjectionPoint),
-  );
+  const relay = new EventRelay(models, effects, events, faultInjection(config.faultInjectionPoint));
   const tickets = new TicketService(models, relay, config, clock, events);
   const messages = new MessageService(models, tickets, clock, events);
   const ratings = new RatingService(models, tickets);

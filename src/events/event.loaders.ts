@@ -18,7 +18,10 @@ export function createEventCursorLoaders(viewer: () => Viewer, events: EventServ
     ),
     ofMessages: new DataLoader<string, string | null>(
       async (ids) => {
-        const found = await events.messageCursors(viewer(), ids.map((id) => new Types.ObjectId(id)));
+        const found = await events.messageCursors(
+          viewer(),
+          ids.map((id) => new Types.ObjectId(id)),
+        );
         return ids.map((id) => found.get(id) ?? null);
       },
       { cache: false },

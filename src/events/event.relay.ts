@@ -99,7 +99,10 @@ export class EventRelay implements OutboxRelay {
       }
       this.waiting.set(account, []);
       try {
-        const appended = await this.insert(account, batch.flatMap((waiting) => waiting.events));
+        const appended = await this.insert(
+          account,
+          batch.flatMap((waiting) => waiting.events),
+        );
         let at = 0;
         for (const waiting of batch) {
           waiting.resolve(appended.slice(at, at + waiting.events.length));

@@ -7,7 +7,7 @@ import { TicketEvent, TicketEventConnection, TicketEventType } from './event.typ
 @Resolver(() => TicketEvent)
 export class EventResolver {
   @Authorized('admin')
-  @Query(() => TicketEventConnection, { description: 'The account\'s event log after a cursor, oldest first (admins only).' })
+  @Query(() => TicketEventConnection, { description: "The account's event log after a cursor, oldest first (admins only)." })
   async events(
     @Arg('after', () => String, { nullable: true, description: 'The cursor of the last event already seen; omit to start at the oldest kept.' }) after: string | null,
     @Arg('first', () => Int, { nullable: true, defaultValue: 100, description: 'Page size, at most 200.' }) first: number | null,

@@ -85,7 +85,13 @@ export class EventService {
 
   private async page(filter: Record<string, unknown>, afterSeq: number, size: number): Promise<Page<EventRecord>> {
     const query = afterSeq > 0 ? { ...filter, seq: trusted({ $gt: afterSeq }) } : filter;
-    const rows = size === 0 ? [] : await this.models.Event.find(query).sort({ seq: 1 }).limit(size + 1).lean<EventRecord[]>();
+    const rows =
+      size === 0
+        ? []
+        : await this.models.Event.find(query)
+            .sort({ seq: 1 })
+            .limit(size + 1)
+            .lean<EventRecord[]>();
     return {
       items: rows.slice(0, size),
       hasNextPage: rows.length > size,

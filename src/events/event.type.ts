@@ -39,7 +39,7 @@ export class Actor {
   @Field(() => ActorRole, { description: 'Admin (or API key), user, or system.' })
   role!: ActorRole;
 
-  @Field(() => String, { nullable: true, description: 'The admin\'s username (`service:<key id>` for an API key), the user id as text, or null for SYSTEM.' })
+  @Field(() => String, { nullable: true, description: "The admin's username (`service:<key id>` for an API key), the user id as text, or null for SYSTEM." })
   name!: string | null;
 }
 
@@ -60,7 +60,7 @@ export class TicketEvent {
   @Field(() => ID, { description: 'Orders the event within its account; also its cursor.' })
   id!: string;
 
-  @Field(() => Int, { description: 'Its place in the account\'s log: 1, 2, 3, ... without gaps.' })
+  @Field(() => Int, { description: "Its place in the account's log: 1, 2, 3, ... without gaps." })
   sequence!: number;
 
   @Field(() => TicketEventType, { description: 'What kind of change it records.' })
@@ -84,7 +84,7 @@ export class TicketEvent {
 
 @ObjectType({ description: 'An event in a page of events.', simpleResolvers: true })
 export class TicketEventEdge {
-  @Field({ description: 'The event\'s cursor (its id), for `after`.' })
+  @Field({ description: "The event's cursor (its id), for `after`." })
   cursor!: string;
 
   @Field(() => TicketEvent, { description: 'The event.' })

@@ -14,7 +14,7 @@ const beforeTheLog = (accountId: string) => eventIdOf({ accountId, seq: 0 });
 /** `Ticket.history` and `Ticket.eventCursor`: the log belongs to this domain, so its fields on Ticket are resolved here. */
 @Resolver(() => Ticket)
 export class TicketHistoryResolver {
-  @FieldResolver(() => TicketEventConnection, { description: 'The ticket\'s events, oldest first; a user sees none of an internal note.' })
+  @FieldResolver(() => TicketEventConnection, { description: "The ticket's events, oldest first; a user sees none of an internal note." })
   async history(
     @Root() ticket: Ticket,
     @Arg('first', () => Int, { nullable: true, defaultValue: DEFAULT_PAGE_SIZE, description: 'Page size, at most 200.' }) first: number | null,
@@ -35,7 +35,7 @@ export class TicketHistoryResolver {
 /** `Message.eventCursor`. */
 @Resolver(() => Message)
 export class MessageEventResolver {
-  @FieldResolver(() => String, { description: 'The cursor of this message\'s MESSAGE_ADDED event.' })
+  @FieldResolver(() => String, { description: "The cursor of this message's MESSAGE_ADDED event." })
   async eventCursor(@Root() message: Message, @Ctx() ctx: AppContext): Promise<string> {
     return (await ctx.loaders.eventCursors.ofMessages.load(message.id)) ?? beforeTheLog(viewerOf(ctx).accountId);
   }

@@ -54,7 +54,7 @@ export class MessageService {
         senderName: name,
         body,
         // A user's own words are always visible to the user.
-        showToUser: sender === 'user' ? true : input.showToUser ?? true,
+        showToUser: sender === 'user' ? true : (input.showToUser ?? true),
       },
       now,
     );
@@ -118,10 +118,7 @@ export class MessageService {
     const ticketId = await this.tickets.visibleId(viewer, rawTicketId, 'ticketId');
     return pipe(
       this.events.messagesOf(viewer.accountId, ticketId),
-      filter(
-        (event: MessageAddedEvent) =>
-          this.tickets.canSee(viewer, { accountId: event.accountId, userId: event.ticketUserId }) && showsMessageTo(viewer, event),
-      ),
+      filter((event: MessageAddedEvent) => this.tickets.canSee(viewer, { accountId: event.accountId, userId: event.ticketUserId }) && showsMessageTo(viewer, event)),
     );
   }
 
@@ -129,4 +126,3 @@ export class MessageService {
     return encodeCursor(MESSAGE_CURSOR, message.seq);
   }
 }
-

@@ -50,10 +50,7 @@ ticketSchema.index({ accountId: 1, assignedTo: 1, _id: 1 });
 // What the relay sweeps: tickets with changes still waiting for the log (few, and only after a stop midway).
 ticketSchema.index({ 'outbox.0.at': 1 }, { sparse: true });
 
-const counterSchema = new Schema(
-  { _id: { type: String, required: true }, seq: { type: Number, required: true } },
-  { versionKey: false, collection: 'counters' },
-);
+const counterSchema = new Schema({ _id: { type: String, required: true }, seq: { type: Number, required: true } }, { versionKey: false, collection: 'counters' });
 
 export function ticketModels(connection: Connection) {
   return {
@@ -62,4 +59,3 @@ export function ticketModels(connection: Connection) {
   };
 }
 export type TicketModels = ReturnType<typeof ticketModels>;
-

@@ -103,7 +103,13 @@ export const STATE_BEFORE = {
   updatedAt: '$updatedAt',
 } as const;
 
-export function newEntry(type: TicketEventKind, actor: Actor, at: Date, set: Partial<TicketState>, extra: Pick<OutboxEntry, 'message' | 'rating'> = {}): Omit<OutboxEntry, 'before'> {
+export function newEntry(
+  type: TicketEventKind,
+  actor: Actor,
+  at: Date,
+  set: Partial<TicketState>,
+  extra: Pick<OutboxEntry, 'message' | 'rating'> = {},
+): Omit<OutboxEntry, 'before'> {
   return { _id: new Types.ObjectId(), type, actor, at, set, ...extra };
 }
 

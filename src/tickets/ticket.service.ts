@@ -64,11 +64,7 @@ export class TicketService {
   }
 
   private async nextId(): Promise<number> {
-    const counter = await this.models.Counter.findOneAndUpdate(
-      { _id: COUNTER_ID },
-      { $inc: { seq: 1 } },
-      { upsert: true, returnDocument: 'after' },
-    ).lean<{ seq: number }>();
+    const counter = await this.models.Counter.findOneAndUpdate({ _id: COUNTER_ID }, { $inc: { seq: 1 } }, { upsert: true, returnDocument: 'after' }).lean<{ seq: number }>();
     if (counter!.seq >= this.config.ticketIdStart) return counter!.seq;
     // The counter is below TICKET_ID_START (it was created before init ran): raise it and draw again.
     // Ids only ever come from an $inc result at or above the floor, so they stay unique.
@@ -190,7 +186,14 @@ export class TicketService {
     const query = this.filterQuery(viewer, filter ?? {});
     const pageQuery = afterId === undefined ? query : { ...query, _id: trusted({ $gt: afterId }) };
     // One batch for the whole page: the default first batch (101 documents) would add a getMore.
-    const rows = size === 0 ? [] : await this.models.Ticket.find(pageQuery).sort({ _id: 1 }).limit(size + 1).batchSize(size + 1).lean<TicketRecord[]>();
+    const rows =
+      size === 0
+        ? []
+        : await this.models.Ticket.find(pageQuery)
+            .sort({ _id: 1 })
+            .limit(size + 1)
+            .batchSize(size + 1)
+            .lean<TicketRecord[]>();
     return {
       items: rows.slice(0, size),
       hasNextPage: rows.length > size,
@@ -295,9 +298,15 @@ export class TicketService {
     const outbox: OutboxEntry[] = [
       { ...newEntry('TICKET_RAISED', actor, now, { ...state, rating: null }), before: null },
       {
-        ...newEntry('MESSAGE_ADDED', actor, now, {}, {
-          message: { _id: new Types.ObjectId(), seq: 1, sender: 'user', senderName: String(userId), body: comments, showToUser: true, createdAt: now },
-        }),
+        ...newEntry(
+          'MESSAGE_ADDED',
+          actor,
+          now,
+          {},
+          {
+            message: { _id: new Types.ObjectId(), seq: 1, sender: 'user', senderName: String(userId), body: comments, showToUser: true, createdAt: now },
+          },
+        ),
         before: { ...state, rating: null },
       },
     ];

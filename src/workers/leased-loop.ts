@@ -39,11 +39,7 @@ export function leasedLoop({ name, leases, intervalMs, leaseMs = Math.max(5 * in
   const takeLease = async (): Promise<boolean> => {
     const now = new Date();
     try {
-      await leases.updateOne(
-        { _id: name, $or: [{ until: trusted({ $lt: now }) }, { holder }] },
-        { $set: { holder, until: new Date(now.getTime() + leaseMs) } },
-        { upsert: true },
-      );
+      await leases.updateOne({ _id: name, $or: [{ until: trusted({ $lt: now }) }, { holder }] }, { $set: { holder, until: new Date(now.getTime() + leaseMs) } }, { upsert: true });
       return true;
     } catch (error) {
       // Held by another instance: the upsert collides with its lease.

@@ -23,14 +23,17 @@ describe('the ticket event log', () => {
     expect(result.body.errors).toBeUndefined();
     return result.body.data as T;
   }
-  const history = async (id: string, who: { token?: string; apiKey?: string } = admin, after?: string) =>
-    (await ok(HISTORY, { id, after }, who)).ticket;
+  const history = async (id: string, who: { token?: string; apiKey?: string } = admin, after?: string) => (await ok(HISTORY, { id, after }, who)).ticket;
   const types = (h: any) => h.history.edges.map((e: any) => e.node.type);
 
   it('records every change of a ticket, from both APIs, with who made it and what changed', async () => {
-    const raised = await ok(`mutation($input: RaiseTicketInput!) { raiseTicket(input: $input) { id eventCursor } }`, {
-      input: { type: 'Payment', subject: 'Card declined', userId: 7, comments: 'my card is declined', priority: 'HIGH' },
-    }, alice);
+    const raised = await ok(
+      `mutation($input: RaiseTicketInput!) { raiseTicket(input: $input) { id eventCursor } }`,
+      {
+        input: { type: 'Payment', subject: 'Card declined', userId: 7, comments: 'my card is declined', priority: 'HIGH' },
+      },
+      alice,
+    );
     const id = raised.raiseTicket.id;
     let h = await history(id);
     expect(types(h)).toEqual(['TICKET_RAISED', 'MESSAGE_ADDED']);
@@ -115,7 +118,8 @@ describe('the ticket event log', () => {
   });
 
   it('shows a user only its own tickets and never an internal note', async () => {
-    const id = (await ok(`mutation($input: RaiseTicketInput!) { raiseTicket(input: $input) { id } }`, { input: { type: 'T', subject: 's', userId: 7, comments: 'c' } }, admin)).raiseTicket.id;
+    const id = (await ok(`mutation($input: RaiseTicketInput!) { raiseTicket(input: $input) { id } }`, { input: { type: 'T', subject: 's', userId: 7, comments: 'c' } }, admin))
+      .raiseTicket.id;
     await ok(`mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }`, { input: { ticketId: id, body: 'public answer' } }, admin);
     const visible = await history(id, user7);
     await ok(`mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }`, { input: { ticketId: id, body: 'secret note', showToUser: false } }, admin);
@@ -165,8 +169,10 @@ describe('the ticket event log', () => {
   });
 
   it('gives every message the cursor of its MESSAGE_ADDED event', async () => {
-    const id = (await ok(`mutation($input: RaiseTicketInput!) { raiseTicket(input: $input) { id } }`, { input: { type: 'T', subject: 'm', userId: 7, comments: 'c' } }, admin)).raiseTicket.id;
-    const sent = (await ok(`mutation($input: SendMessageInput!) { sendMessage(input: $input) { id eventCursor } }`, { input: { ticketId: id, body: 'with a cursor' } }, admin)).sendMessage;
+    const id = (await ok(`mutation($input: RaiseTicketInput!) { raiseTicket(input: $input) { id } }`, { input: { type: 'T', subject: 'm', userId: 7, comments: 'c' } }, admin))
+      .raiseTicket.id;
+    const sent = (await ok(`mutation($input: SendMessageInput!) { sendMessage(input: $input) { id eventCursor } }`, { input: { ticketId: id, body: 'with a cursor' } }, admin))
+      .sendMessage;
     const h = await history(id);
     const added = h.history.edges.find((e: any) => e.node.message?.id === sent.id);
     expect(added.cursor).toBe(sent.eventCursor);
@@ -182,7 +188,7 @@ describe('the event log retention', () => {
   });
   afterAll(() => t.stop());
 
-  it('removes events older than EVENT_RETENTION_DAYS but an account\'s newest, so numbering goes on', async () => {
+  it("removes events older than EVENT_RETENTION_DAYS but an account's newest, so numbering goes on", async () => {
     const admin = { apiKey: ACME_KEY };
     const RAISE = `mutation($input: RaiseTicketInput!) { raiseTicket(input: $input) { id } }`;
     const FEED = `{ events(first: 200) { edges { node { sequence type } } } }`;

@@ -28,7 +28,11 @@ const env = (extra: Record<string, string> = {}) => ({
 });
 
 async function gql(gateway: GatewayProcess, query: string, variables: Record<string, unknown>, headers: Record<string, string> = { 'x-api-key': API_KEY }) {
-  const response = await fetch(`${gateway.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query, variables }) });
+  const response = await fetch(`${gateway.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
   const body = (await response.json()) as { data?: any; errors?: unknown[] };
   if (body.errors) throw new Error(JSON.stringify(body.errors));
   return body.data;
@@ -46,9 +50,18 @@ const MUTATIONS: Record<string, { prepare?(id: string): Promise<unknown>; run(ga
   assign: { run: (g, id) => gql(g, `mutation($id: ID!) { assignTicket(id: $id, admin: "bob") { id } }`, { id }) },
   rate: {
     prepare: (id) => close(survivor, id),
-    run: async (g, id) => gql(g, `mutation($input: RateTicketInput!) { rateTicket(input: $input) { value } }`, { input: { ticketId: id, value: 4 } }, { authorization: `Bearer ${await signToken(JWT_SECRET, { role: 'user', userId: 7, account: 'acme' })}` }),
+    run: async (g, id) =>
+      gql(
+        g,
+        `mutation($input: RateTicketInput!) { rateTicket(input: $input) { value } }`,
+        { input: { ticketId: id, value: 4 } },
+        { authorization: `Bearer ${await signToken(JWT_SECRET, { role: 'user', userId: 7, account: 'acme' })}` },
+      ),
   },
-  reopen: { prepare: (id) => close(survivor, id), run: (g, id) => gql(g, `mutation($input: ReopenTicketInput!) { reopenTicket(input: $input) { id } }`, { input: { ticketId: id, comments: 'again' } }) },
+  reopen: {
+    prepare: (id) => close(survivor, id),
+    run: (g, id) => gql(g, `mutation($input: ReopenTicketInput!) { reopenTicket(input: $input) { id } }`, { input: { ticketId: id, comments: 'again' } }),
+  },
 };
 
 beforeAll(async () => {
@@ -95,26 +108,34 @@ async function expectLogAndDataAgree(): Promise<void> {
 }
 
 describe.each(Object.keys(MUTATIONS))('a %s', (name) => {
-  it.each(POINTS)('whose writer is killed at %s is finished by another instance, exactly once', async (point) => {
-    const mutation = MUTATIONS[name];
-    const id = name === 'raise' ? undefined : await raise(survivor, `${name} at ${point}`);
-    if (id !== undefined) await mutation.prepare?.(id);
-    const ticketsBefore = await db.collection('tickets').countDocuments();
-    const messagesBefore = id === undefined ? 0 : await db.collection('messages').countDocuments({ ticketId: Number(id) });
+  it.each(POINTS)(
+    'whose writer is killed at %s is finished by another instance, exactly once',
+    async (point) => {
+      const mutation = MUTATIONS[name];
+      const id = name === 'raise' ? undefined : await raise(survivor, `${name} at ${point}`);
+      if (id !== undefined) await mutation.prepare?.(id);
+      const ticketsBefore = await db.collection('tickets').countDocuments();
+      const messagesBefore = id === undefined ? 0 : await db.collection('messages').countDocuments({ ticketId: Number(id) });
 
-    const victim = await startGatewayProcess(`victim ${name} ${point}`, env({ FAULT_INJECTION_POINT: point, EVENT_RELAY_INTERVAL_MS: '3600000' }));
-    await expect(mutation.run(victim, id)).rejects.toThrow();
-    await until(() => !victim.process.running, 10_000, 'the victim to be gone');
-    expect(victim.process.child.signalCode).toBe('SIGKILL');
+      const victim = await startGatewayProcess(`victim ${name} ${point}`, env({ FAULT_INJECTION_POINT: point, EVENT_RELAY_INTERVAL_MS: '3600000' }));
+      await expect(mutation.run(victim, id)).rejects.toThrow();
+      await until(() => !victim.process.running, 10_000, 'the victim to be gone');
+      expect(victim.process.child.signalCode).toBe('SIGKILL');
 
-    await until(async () => (await db.collection('tickets').countDocuments({ 'outbox.0': { $exists: true } })) === 0, 20_000, 'the outboxes to be empty');
-    await expectLogAndDataAgree();
-    // The change happened exactly once.
-    if (name === 'raise') expect(await db.collection('tickets').countDocuments()).toBe(ticketsBefore + 1);
-    if (name === 'message') expect(await db.collection('messages').countDocuments({ ticketId: Number(id) })).toBe(messagesBefore + 1);
-    if (name === 'reopen') {
-      const events = await db.collection('events').find({ ticketId: Number(id) }).sort({ seq: 1 }).toArray();
-      expect(events.slice(-2).map((e) => e.type)).toEqual(['TICKET_REOPENED', 'MESSAGE_ADDED']);
-    }
-  }, 90_000);
+      await until(async () => (await db.collection('tickets').countDocuments({ 'outbox.0': { $exists: true } })) === 0, 20_000, 'the outboxes to be empty');
+      await expectLogAndDataAgree();
+      // The change happened exactly once.
+      if (name === 'raise') expect(await db.collection('tickets').countDocuments()).toBe(ticketsBefore + 1);
+      if (name === 'message') expect(await db.collection('messages').countDocuments({ ticketId: Number(id) })).toBe(messagesBefore + 1);
+      if (name === 'reopen') {
+        const events = await db
+          .collection('events')
+          .find({ ticketId: Number(id) })
+          .sort({ seq: 1 })
+          .toArray();
+        expect(events.slice(-2).map((e) => e.type)).toEqual(['TICKET_REOPENED', 'MESSAGE_ADDED']);
+      }
+    },
+    90_000,
+  );
 });
