@@ -10,7 +10,7 @@ import { Arrivals } from './arrivals';
 
 export const ROOT = path.resolve(__dirname, '../..');
 /** ts-register.js, with its transpiled output cached on disk (see transpile-cache.js). */
-const FROM_SOURCE = ['-r', path.join(ROOT, 'test/scale-out/transpile-cache.js'), '-r', path.join(ROOT, 'test/helpers/ts-register.js')];
+const FROM_SOURCE = ['-r', path.join(ROOT, 'test/helpers/transpile-cache.js'), '-r', path.join(ROOT, 'test/helpers/ts-register.js')];
 
 const alive = new Set<ChildProcess>();
 let exitHookInstalled = false;

@@ -10,7 +10,7 @@
  */
 import { ACME_KEY, type TestApp } from '../helpers/app';
 import { OpenApiValidator } from './openapi-validator';
-import { expectEnvelope, legacy, type LegacyCall, type LegacyResponse, raiseViaGraphQL, snapshot, startLegacyApp } from './helpers';
+import { expectEnvelope, legacy, type LegacyCall, type LegacyResponse, raiseViaGraphQL, snapshot, startLegacyApp } from '../helpers/legacy';
 
 const SEED = Number(process.env.LEGACY_FUZZ_SEED ?? 20161121);
 const REQUESTS = 1200;

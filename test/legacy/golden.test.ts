@@ -6,7 +6,7 @@
  */
 import { GLOBEX_KEY, type TestApp } from '../helpers/app';
 import { OpenApiValidator } from './openapi-validator';
-import { errorText, expectEnvelope, gqlData, legacy, type LegacyCall, type LegacyResponse, raiseViaGraphQL, ticketCount, startLegacyApp } from './helpers';
+import { errorText, expectEnvelope, gqlData, legacy, type LegacyCall, type LegacyResponse, raiseViaGraphQL, ticketCount, startLegacyApp } from '../helpers/legacy';
 
 let t: TestApp;
 let validator: OpenApiValidator;

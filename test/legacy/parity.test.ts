@@ -5,7 +5,7 @@
  * GraphQL's 200-item page come back whole and in order.
  */
 import { ACME_KEY, settle, subscribe, type TestApp } from '../helpers/app';
-import { expectEnvelope, gqlData, legacy, type LegacyCall, raiseViaGraphQL, ticketCount, startLegacyApp } from './helpers';
+import { expectEnvelope, gqlData, legacy, type LegacyCall, raiseViaGraphQL, ticketCount, startLegacyApp } from '../helpers/legacy';
 
 let t: TestApp;
 beforeAll(async () => {

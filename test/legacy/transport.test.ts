@@ -6,7 +6,7 @@
 import { request as httpRequest } from 'node:http';
 import { ACME_KEY, GLOBEX_KEY, type TestApp } from '../helpers/app';
 import { startTestMongo } from '../helpers/mongo';
-import { errorText, expectEnvelope, legacy, type LegacyCall, type LegacyResponse, raiseViaGraphQL, snapshot, startLegacyApp } from './helpers';
+import { errorText, expectEnvelope, legacy, type LegacyCall, type LegacyResponse, raiseViaGraphQL, snapshot, startLegacyApp } from '../helpers/legacy';
 
 let t: TestApp;
 let id: string;

@@ -9,10 +9,10 @@
  * replayed on reconnect) and "every ticket has its first message".
  */
 import { MongoClient, MongoNetworkError, MongoNetworkTimeoutError } from 'mongodb';
-import { toClientError } from '../../src/errors';
-import { startGatewayProcess, type GatewayProcess } from '../helpers/processes';
-import { freePort, report, startRestartableMongo, until, type RestartableMongo } from './helpers';
-import { COUNT, GATEWAY_ENV, RAISE, gql, legacyCall, probe, raiseInput, type Timed } from './gateway-client';
+import { toClientError } from '../../../src/errors';
+import { startGatewayProcess, type GatewayProcess } from '../../helpers/processes';
+import { freePort, report, startRestartableMongo, until, type RestartableMongo } from '../../helpers/websocket';
+import { COUNT, GATEWAY_ENV, RAISE, gql, legacyCall, probe, raiseInput, type Timed } from '../../helpers/credentials';
 
 jest.setTimeout(90_000);
 

@@ -2,7 +2,7 @@
  * Rate-limit counters live in Redis when REDIS_URL is set: a credential's budget is one budget,
  * whichever instance the load balancer picks.
  */
-import { type Cluster, GLOBEX_KEY, gql, legacyPost, startCluster } from './cluster';
+import { type Cluster, GLOBEX_KEY, gql, legacyPost, startCluster } from '../../helpers/gateway';
 
 let c: Cluster;
 

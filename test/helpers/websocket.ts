@@ -5,11 +5,11 @@
  */
 import path from 'node:path';
 import WebSocket from 'ws';
-import type { TestApp } from '../helpers/app';
-import { Arrivals } from '../helpers/arrivals';
-import { ROOT, spawnProcess, type ManagedProcess } from '../helpers/processes';
+import type { TestApp } from './app';
+import { Arrivals } from './arrivals';
+import { ROOT, spawnProcess, type ManagedProcess } from './processes';
 
-export { until, freePort } from '../helpers/processes';
+export { until, freePort } from './processes';
 
 /** Prints a measured figure when RELIABILITY_REPORT is set (the numbers of the suite's report). */
 export function report(line: string): void {
@@ -118,7 +118,7 @@ export async function commandsDuring<T>(t: Pick<TestApp, 'commands'>, action: ()
 
 // ---- a standalone embedded MongoDB on a port of our choosing ----
 
-const FROM_SOURCE = ['-r', path.join(ROOT, 'test/scale-out/transpile-cache.js'), '-r', path.join(ROOT, 'test/helpers/ts-register.js')];
+const FROM_SOURCE = ['-r', path.join(ROOT, 'test/helpers/transpile-cache.js'), '-r', path.join(ROOT, 'test/helpers/ts-register.js')];
 
 export interface RestartableMongo {
   readonly port: number;

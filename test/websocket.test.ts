@@ -4,10 +4,10 @@
  * credential, an oversized frame, and a slow consumer that stops reading while large events flow
  * (it is dropped; a subscriber next to it keeps receiving everything).
  */
-import { ACME_KEY, GLOBEX_KEY, startTestApp, type TestApp } from '../helpers/app';
-import { EventBus, type MessageAddedEvent } from '../../src/shared/events';
-import { raiseViaGraphQL } from '../legacy/helpers';
-import { errorOf, nextOf, rawSocket, report, within, type RawSocket } from './helpers';
+import { ACME_KEY, GLOBEX_KEY, startTestApp, type TestApp } from './helpers/app';
+import { EventBus, type MessageAddedEvent } from '../src/shared/events';
+import { raiseViaGraphQL } from './helpers/legacy';
+import { errorOf, nextOf, rawSocket, report, within, type RawSocket } from './helpers/websocket';
 
 jest.setTimeout(60_000);
 

@@ -23,8 +23,8 @@ import {
   token,
   type Cluster,
   type LiveClient,
-} from './cluster';
-import { until, type GatewayProcess, type LogEntry } from '../helpers/processes';
+} from '../../helpers/gateway';
+import { until, type GatewayProcess, type LogEntry } from '../../helpers/processes';
 
 jest.setTimeout(60_000);
 

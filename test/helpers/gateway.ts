@@ -6,9 +6,9 @@ import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
 import { signToken, type TokenClaims } from '../../src/auth/auth.service';
-import { startGatewayProcess, startMongoProcess, type GatewayProcess, type MongoProcess } from '../helpers/processes';
-import { startRedis, type TestRedis } from '../helpers/redis';
-import { readBody } from '../helpers/http';
+import { startGatewayProcess, startMongoProcess, type GatewayProcess, type MongoProcess } from './processes';
+import { startRedis, type TestRedis } from './redis';
+import { readBody } from './http';
 
 export const JWT_SECRET = 'scale-out-test-secret-at-least-32-characters';
 export const ACME_KEY = 'acme-scale-out-key-0123456789';

@@ -1,5 +1,5 @@
-import { ACME_KEY, startTestApp, type TestApp } from '../helpers/app';
-import { readBody } from '../helpers/http';
+import { ACME_KEY, startTestApp, type TestApp } from './app';
+import { readBody } from './http';
 
 export interface LegacyResponse {
   status: number;

@@ -7,7 +7,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
 import { MongoClient } from 'mongodb';
 
-const root = path.resolve(__dirname, '../..');
+const root = path.resolve(__dirname, '../../..');
 const register = path.join(root, 'test/helpers/ts-register.js');
 const cli = path.join(root, 'src/embedded-mongo/cli.ts');
 

@@ -3,8 +3,8 @@
  * that time themselves, and a probe that never throws (a refused connection is an answer too).
  */
 import { signToken } from '../../src/auth/auth.service';
-import type { GatewayProcess } from '../helpers/processes';
-import { readBody } from '../helpers/http';
+import type { GatewayProcess } from './processes';
+import { readBody } from './http';
 
 export const JWT_SECRET = 'reliability-test-secret-at-least-32-characters';
 export const API_KEY = 'reliability-acme-key-0123456789';

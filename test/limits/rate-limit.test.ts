@@ -6,8 +6,8 @@
  */
 import { request as httpRequest } from 'node:http';
 import { ACME_KEY, GLOBEX_KEY, startTestApp, type TestApp } from '../helpers/app';
-import { legacy } from '../legacy/helpers';
-import { errorOf, nextOf, rawSocket, until, type RawSocket } from './helpers';
+import { legacy } from '../helpers/legacy';
+import { errorOf, nextOf, rawSocket, until, type RawSocket } from '../helpers/websocket';
 
 jest.setTimeout(30_000);
 

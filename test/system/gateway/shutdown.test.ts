@@ -5,9 +5,9 @@
  * process exits 0 within 10 s.
  */
 import { request as httpRequest } from 'node:http';
-import { startGatewayProcess, type GatewayProcess } from '../helpers/processes';
-import { rawSocket, report, type Closed, type RawSocket } from './helpers';
-import { API_KEY, GATEWAY_ENV, RAISE, raiseInput } from './gateway-client';
+import { startGatewayProcess, type GatewayProcess } from '../../helpers/processes';
+import { rawSocket, report, type Closed, type RawSocket } from '../../helpers/websocket';
+import { API_KEY, GATEWAY_ENV, RAISE, raiseInput } from '../../helpers/credentials';
 
 jest.setTimeout(90_000);
 

@@ -8,8 +8,8 @@
  * all the same, and does no database work either.
  */
 import { ACME_KEY, startTestApp, type TestApp } from '../helpers/app';
-import { expectEnvelope, legacy, raiseViaGraphQL } from '../legacy/helpers';
-import { commandsDuring, errorOf, nextOf, rawSocket, type RawSocket } from './helpers';
+import { expectEnvelope, legacy, raiseViaGraphQL } from '../helpers/legacy';
+import { commandsDuring, errorOf, nextOf, rawSocket, type RawSocket } from '../helpers/websocket';
 
 jest.setTimeout(30_000);
 

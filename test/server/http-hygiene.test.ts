@@ -6,7 +6,7 @@
  */
 import { request as httpRequest } from 'node:http';
 import { ACME_KEY, startTestApp, type TestApp } from '../helpers/app';
-import { expectEnvelope, legacy, raiseViaGraphQL, snapshot, ticketCount } from '../legacy/helpers';
+import { expectEnvelope, legacy, raiseViaGraphQL, snapshot, ticketCount } from '../helpers/legacy';
 import { readBody } from '../helpers/http';
 
 jest.setTimeout(30_000);

@@ -6,7 +6,7 @@
  */
 import type { CommandStartedEvent } from 'mongodb';
 import { ACME_KEY, GLOBEX_KEY, startTestApp, type TestApp } from '../helpers/app';
-import { expectEnvelope, legacy, raiseViaGraphQL, ticketCount } from '../legacy/helpers';
+import { expectEnvelope, legacy, raiseViaGraphQL, ticketCount } from '../helpers/legacy';
 
 jest.setTimeout(30_000);
 
