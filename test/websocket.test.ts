@@ -5,9 +5,11 @@
  * (it is dropped; a subscriber next to it keeps receiving everything).
  */
 import { ACME_KEY, GLOBEX_KEY, startTestApp, type TestApp } from './helpers/app';
-import { EventBus, type MessageAddedEvent } from '../src/shared/events';
-import { raiseViaGraphQL } from './helpers/legacy';
-import { errorOf, nextOf, rawSocket, report, within, type RawSocket } from './helpers/websocket';
+import type { MessageAddedEvent } from '../src/shared/events';
+import { within } from './helpers/arrivals';
+import { report } from './helpers/report';
+import { raiseTicket } from './helpers/tickets';
+import { errorOf, nextOf, rawSocket, type RawSocket } from './helpers/websocket';
 
 jest.setTimeout(60_000);
 
@@ -90,7 +92,7 @@ it(`refuses the subscription over WS_MAX_SUBSCRIPTIONS (${MAX_SUBSCRIPTIONS}) on
   // The connection stays open; completing one frees a place.
   socket.send({ id: 's1', type: 'complete' });
   socket.subscribe('again', 'subscription { ticketUpdated { id } }');
-  await raiseViaGraphQL(t, {}, { apiKey: ACME_KEY });
+  await raiseTicket(t, {}, { apiKey: ACME_KEY });
   await nextOf(socket, 'again');
   expect(socket.messages.filter((m) => m.id === 'again' && m.type === 'error')).toEqual([]);
   expect(socket.isClosed).toBe(false);
@@ -158,8 +160,8 @@ it('closes a connection that sends a text frame of invalid UTF-8 with 1007, noth
 });
 
 it('drops a subscriber that stops reading while large events flow; another subscriber keeps receiving all of them', async () => {
-  const ticketId = Number(await raiseViaGraphQL(t, {}, { apiKey: ACME_KEY }));
-  const events = new EventBus(t.app.container.pubSub);
+  const ticketId = Number(await raiseTicket(t, {}, { apiKey: ACME_KEY }));
+  const events = t.events;
   const query = `subscription($id: ID!) { messageAdded(ticketId: $id) { id body } }`;
   const slow = await adminSocket('slow');
   const fast = await adminSocket('fast');

@@ -1,54 +1,38 @@
 /**
- * Talking to gateway processes of the reliability suite: their credentials, GraphQL and legacy calls
- * that time themselves, and a probe that never throws (a refused connection is an answer too).
+ * The credentials every test server knows, in-process or a process of its own: one JWT secret, an
+ * API key for each of two accounts (acme, globex), and tokens signed with that secret.
  */
-import { signToken } from '../../src/auth/auth.service';
-import type { GatewayProcess } from './processes';
-import { readBody } from './http';
+import { signToken, type TokenClaims } from '../../src/auth/auth.service';
 
-export const JWT_SECRET = 'reliability-test-secret-at-least-32-characters';
-export const API_KEY = 'reliability-acme-key-0123456789';
+export const JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';
+export const ACME_KEY = 'acme-api-key-0123456789';
+export const GLOBEX_KEY = 'globex-api-key-0123456789';
+/** API_KEYS for the gateway: ACME_KEY for acme, GLOBEX_KEY for globex. */
+export const API_KEYS = `${ACME_KEY}:acme,${GLOBEX_KEY}:globex`;
 
-/** The environment every gateway process of the suite shares (plus its own MONGODB_*). */
-export const GATEWAY_ENV = {
-  JWT_SECRET,
-  API_KEYS: `${API_KEY}:acme`,
-  MONGODB_WRITE_CONCERN: '1',
-  RATE_LIMIT_MAX: '1000000',
-};
-
-export const adminToken = () => signToken(JWT_SECRET, { role: 'admin', account: 'acme', sub: 'ops' });
-
-export interface Timed {
-  status: number;
-  json: any;
-  text: string;
-  ms: number;
+/** What a request authenticates with: a JWT, an API key, or (neither) nothing. */
+export interface Credentials {
+  token?: string;
+  apiKey?: string;
 }
 
-async function timed(url: string, init: RequestInit): Promise<Timed> {
-  const started = Date.now();
-  const response = await fetch(url, { ...init, signal: AbortSignal.timeout(15_000) });
-  const { text, json } = await readBody(response);
-  return { status: response.status, json, text, ms: Date.now() - started };
+/** An admin of acme, by API key. */
+export const ADMIN: Credentials = { apiKey: ACME_KEY };
+
+/** A JWT signed with JWT_SECRET, of account acme unless the claims say otherwise. */
+export function token(claims: Partial<TokenClaims> & Pick<TokenClaims, 'role'>, expiresIn?: string | number): Promise<string> {
+  return signToken(JWT_SECRET, { account: 'acme', ...claims } as TokenClaims, expiresIn);
 }
 
-export const gql = (gateway: Pick<GatewayProcess, 'url'>, query: string, variables: Record<string, unknown> = {}) =>
-  timed(`${gateway.url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-api-key': API_KEY },
-    body: JSON.stringify({ query, variables }),
-  });
+/** The HTTP headers that carry `credentials`. */
+export function credentialHeaders(credentials: Credentials): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (credentials.token) headers.authorization = `Bearer ${credentials.token}`;
+  if (credentials.apiKey) headers['x-api-key'] = credentials.apiKey;
+  return headers;
+}
 
-export const legacyCall = (gateway: Pick<GatewayProcess, 'url'>, path: string, body?: Record<string, unknown>) =>
-  timed(`${gateway.url}/api/v1${path}`, {
-    method: body ? 'POST' : 'GET',
-    headers: { 'x-api-key': API_KEY, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-
-export const probe = (gateway: Pick<GatewayProcess, 'url'>, path: '/healthz' | '/readyz') => timed(`${gateway.url}${path}`, {});
-
-export const RAISE = 'mutation($input: RaiseTicketInput!) { raiseTicket(input: $input) { id } }';
-export const COUNT = '{ tickets(first: 0) { totalCount } }';
-export const raiseInput = (subject: string) => ({ input: { type: 'Payment', subject, userId: 6, comments: `${subject}: first words` } });
+/** The same credentials as graphql-ws connectionParams. */
+export function connectionParams(credentials: Credentials): Record<string, unknown> {
+  return credentials.apiKey ? { apiKey: credentials.apiKey } : credentials.token ? { authorization: `Bearer ${credentials.token}` } : {};
+}

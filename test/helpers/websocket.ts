@@ -1,32 +1,9 @@
 /**
- * Helpers of the reliability suite: raw graphql-ws sockets (so a test can misbehave on purpose),
- * counting driver commands around one request, and a standalone embedded MongoDB process that can be
- * stopped and started again on the same port.
+ * Raw graphql-transport-ws sockets, with no client library in between, so a test can misbehave on
+ * purpose (no connection_init, two of them, oversized frames) and see every message.
  */
-import path from 'node:path';
 import WebSocket from 'ws';
-import type { TestApp } from './app';
 import { Arrivals } from './arrivals';
-import { ROOT, spawnProcess, type ManagedProcess } from './processes';
-
-export { until, freePort } from './processes';
-
-/** Prints a measured figure when RELIABILITY_REPORT is set (the numbers of the suite's report). */
-export function report(line: string): void {
-  if (process.env.RELIABILITY_REPORT) process.stdout.write(`[reliability] ${line}\n`);
-}
-
-/** `promise`, or a rejection naming `what` after `ms` (the timer is cleared either way). */
-export async function within<T>(promise: Promise<T>, ms: number, what: () => string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(what())), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-// ---- raw graphql-ws sockets ----
 
 export interface Closed {
   code: number;
@@ -102,63 +79,3 @@ export const errorOf = (socket: RawSocket, id: string, ms?: number) => socket.wa
 
 /** The first `next` of operation `id`. */
 export const nextOf = (socket: RawSocket, id: string, ms?: number) => socket.waitFor((m) => m.id === id && m.type === 'next', ms, `a result for operation ${id}`);
-
-// ---- database commands ----
-
-/**
- * Runs `action` and answers the driver commands the gateway sent meanwhile (the app must be started
- * with `monitorCommands`). Waits a moment after the action, so work it started late is seen too.
- */
-export async function commandsDuring<T>(t: Pick<TestApp, 'commands'>, action: () => Promise<T>): Promise<{ result: T; commands: string[] }> {
-  const before = t.commands.length;
-  const result = await action();
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  return { result, commands: t.commands.slice(before) };
-}
-
-// ---- a standalone embedded MongoDB on a port of our choosing ----
-
-const FROM_SOURCE = ['-r', path.join(ROOT, 'test/helpers/transpile-cache.js'), '-r', path.join(ROOT, 'test/helpers/ts-register.js')];
-
-export interface RestartableMongo {
-  readonly port: number;
-  /** mongodb://127.0.0.1:<port>/ */
-  readonly uri: string;
-  readonly running: boolean;
-  /** SIGKILL (a crash) by default; resolves once the process is gone. */
-  stop(signal?: NodeJS.Signals): Promise<void>;
-  /** Starts it again on the same port (empty: the embedded server keeps data in memory only). */
-  start(): Promise<void>;
-}
-
-/** `src/embedded-mongo/cli.ts --port <port>` as a process of its own. */
-export async function startRestartableMongo(port: number, timeoutMs = 30_000): Promise<RestartableMongo> {
-  let child: ManagedProcess | undefined;
-  const launch = async () => {
-    const started = spawnProcess(`embedded-mongo:${port}`, process.execPath, [...FROM_SOURCE, path.join(ROOT, 'src/embedded-mongo/cli.ts'), '--port', String(port)], {
-      PATH: process.env.PATH,
-    });
-    child = started;
-    try {
-      await started.waitForLine((line) => line.includes(`127.0.0.1:${port}`), timeoutMs, 'its mongodb:// URI');
-    } catch (error) {
-      await started.stop('SIGKILL');
-      throw error;
-    }
-  };
-  await launch();
-  return {
-    port,
-    uri: `mongodb://127.0.0.1:${port}/`,
-    get running() {
-      return child?.running ?? false;
-    },
-    async stop(signal = 'SIGKILL') {
-      await child?.stop(signal);
-    },
-    async start() {
-      if (child?.running) return;
-      await launch();
-    },
-  };
-}

@@ -1,5 +1,5 @@
 import { SignJWT } from 'jose';
-import { ACME_KEY, GLOBEX_KEY, settle, startTestApp, subscribe, TEST_JWT_SECRET, type TestApp } from '../helpers/app';
+import { ACME_KEY, GLOBEX_KEY, settle, startTestApp, subscribe, type TestApp } from '../helpers/app';
 
 /**
  * Who may see and do what, as a table: admin, the ticket's user, another user, another account,
@@ -169,7 +169,7 @@ describe('subscriptions', () => {
     expect(subs.admin.values.map((v) => v.data.messageAdded.body)).toEqual(['note', 'public']);
     expect(subs.owner.values.map((v) => v.data.messageAdded)).toEqual([{ body: 'public', showToUser: true }]);
     for (const sub of Object.values(refused)) {
-      await sub.waitFor(1);
+      await sub.ended;
       expect(sub.values[0].errors?.[0]?.extensions?.code ?? (sub.error as any)?.[0]?.extensions?.code).toBe('NOT_FOUND');
     }
     Object.values(subs).forEach((s) => s.dispose());

@@ -6,7 +6,7 @@
 import pino from 'pino';
 import { createRedisPubSub, withoutCredentials, type RedisPubSub } from '../../../src/shared/redis-pubsub';
 import { EventBus, type MessageAddedEvent } from '../../../src/shared/events';
-import { until } from '../../helpers/processes';
+import { until } from '../../helpers/arrivals';
 import { startRedis, type TestRedis } from '../../helpers/redis';
 
 let redis: TestRedis;
