@@ -127,6 +127,3 @@ export function ticketMarker(marker: string, ticket: { ticketId?: number | strin
     updatedAt: '2026-03-02T10:00:00.000Z',
   };
 }
-
-/** Waits until the server has registered a subscription (graphql-ws gives no ack per subscription). */
-export const settle = (ms = 100) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -67,8 +67,10 @@ export async function startTestMongo(): Promise<TestMongo> {
 
 // ---- commands ----
 
+/** The commands that write documents. */
+export const DOCUMENT_WRITES: ReadonlySet<string> = new Set(['insert', 'update', 'delete', 'findAndModify']);
 /** The commands that change documents or collections. */
-export const WRITE_COMMANDS: ReadonlySet<string> = new Set(['insert', 'update', 'delete', 'findAndModify', 'createIndexes', 'drop']);
+export const WRITE_COMMANDS: ReadonlySet<string> = new Set([...DOCUMENT_WRITES, 'createIndexes', 'drop']);
 
 /** One command as a MongoDB server (or the driver, about to send it) sees it. */
 export interface Command {

@@ -4,8 +4,8 @@
  * concurrent calls behave (distinct ids, no lost message); lists and conversations longer than
  * GraphQL's 200-item page come back whole and in order.
  */
-import { ACME_KEY, settle, subscribe, type TestApp } from '../helpers/app';
-import { gqlData } from '../helpers/graphql';
+import { ACME_KEY, messageMarker, subscribe, ticketMarker, type TestApp } from '../helpers/app';
+import { flush, gqlData, whenSubscribed } from '../helpers/graphql';
 import { expectEnvelope, legacy, type LegacyCall, startLegacyApp } from '../helpers/legacy';
 import { raiseTicket, ticketCount } from '../helpers/tickets';
 
@@ -127,7 +127,10 @@ describe('live: a message sent through /api/v1 reaches GraphQL subscribers', () 
     const client = t.wsClient({ apiKey: ACME_KEY });
     const messages = subscribe(client, 'subscription($id: ID!) { messageAdded(ticketId: $id) { ticketId sender senderName body showToUser } }', { id });
     const updates = subscribe(client, 'subscription($id: ID) { ticketUpdated(id: $id) { id status assignedTo } }', { id });
-    await settle(200);
+    await Promise.all([
+      whenSubscribed([messages], (m) => t.events.messageAdded(messageMarker(id, 9, m))),
+      whenSubscribed([updates], (m) => t.events.ticketUpdated(ticketMarker(m, { ticketId: id, userId: 9 }))),
+    ]);
     await ok('/send_message', { form: { ticketId: id, ticketMessage: 'live from v1', sender: 'admin', sender_name: 'alice', showToUser: '1' } });
     await messages.waitFor(1);
     expect(messages.values[0]).toEqual({ data: { messageAdded: { ticketId: id, sender: 'ADMIN', senderName: 'alice', body: 'live from v1', showToUser: true } } });
@@ -142,11 +145,13 @@ describe('live: a message sent through /api/v1 reaches GraphQL subscribers', () 
     const id = await raiseTicket(t, { userId: 10 });
     const userClient = t.wsClient({ authorization: `Bearer ${await t.token({ role: 'user', userId: 10 })}` });
     const seen = subscribe(userClient, 'subscription($id: ID!) { messageAdded(ticketId: $id) { body } }', { id });
-    await settle(200);
+    const marker = (m: string) => t.events.messageAdded(messageMarker(id, 10, m));
+    await whenSubscribed([seen], marker);
     await ok('/send_message', { form: { ticketId: id, ticketMessage: 'internal', sender: 'admin', sender_name: 'alice', showToUser: 'false' } });
     await ok('/send_message', { form: { ticketId: id, ticketMessage: 'public', sender: 'admin', sender_name: 'alice', showToUser: 'true' } });
     await seen.waitFor(1);
-    await settle(100);
+    // A marker sent after both: the public message arrived first and alone.
+    await flush([seen], marker);
     expect(seen.values).toEqual([{ data: { messageAdded: { body: 'public' } } }]);
     seen.dispose();
   });

@@ -1,5 +1,6 @@
 import { SignJWT } from 'jose';
-import { ACME_KEY, GLOBEX_KEY, settle, startTestApp, subscribe, type TestApp } from '../helpers/app';
+import { ACME_KEY, GLOBEX_KEY, messageMarker, startTestApp, subscribe, ticketMarker, type TestApp } from '../helpers/app';
+import { flush, whenSubscribed } from '../helpers/graphql';
 
 /**
  * Who may see and do what, as a table: admin, the ticket's user, another user, another account,
@@ -158,14 +159,16 @@ describe('subscriptions', () => {
     const refused = Object.fromEntries(
       ['otherUser', 'otherAccountAdmin', 'otherAccountKey'].map((who) => [who, subscribe(t.wsClient(wsParams(who)), MESSAGES, { id: ticketId })]),
     );
-    await settle(300);
+    // Marker events all three may see: active once one reached each, and whole once the last one did.
+    const marker = (m: string) => t.events.messageAdded(messageMarker(ticketId, 6, m));
+    await whenSubscribed(Object.values(subs), marker);
     const send = `mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }`;
     await t.gql(send, { input: { ticketId, body: 'note', showToUser: false } }, viewers.apiKey);
     await t.gql(send, { input: { ticketId, body: 'public' } }, viewers.apiKey);
     await subs.admin.waitFor(2);
     await subs.apiKey.waitFor(2);
     await subs.owner.waitFor(1);
-    await settle(200);
+    await flush(Object.values(subs), marker);
     expect(subs.admin.values.map((v) => v.data.messageAdded.body)).toEqual(['note', 'public']);
     expect(subs.owner.values.map((v) => v.data.messageAdded)).toEqual([{ body: 'public', showToUser: true }]);
     for (const sub of Object.values(refused)) {
@@ -181,11 +184,25 @@ describe('subscriptions', () => {
     const other = subscribe(t.wsClient(wsParams('otherUser')), UPDATES);
     const otherAccount = subscribe(t.wsClient(wsParams('otherAccountKey')), UPDATES);
     const admin = subscribe(t.wsClient(wsParams('admin')), `subscription($id: ID) { ticketUpdated(id: $id) { id status assignedTo } }`, { id: ticketId });
-    await settle(300);
+    // Each gets marker events of its own, which none of the others may see: a ticket of user 6, of
+    // user 7, of globex, and (for the admin following one ticket) of the ticket itself.
+    const markers = {
+      owner: (m: string) => t.events.ticketUpdated(ticketMarker(m, { userId: 6 })),
+      other: (m: string) => t.events.ticketUpdated(ticketMarker(m, { userId: 7 })),
+      otherAccount: (m: string) => t.events.ticketUpdated(ticketMarker(m, { accountId: 'globex' })),
+      admin: (m: string) => t.events.ticketUpdated(ticketMarker(m, { ticketId, userId: 8 })),
+    };
+    await Promise.all([
+      whenSubscribed([owner], markers.owner),
+      whenSubscribed([other], markers.other),
+      whenSubscribed([otherAccount], markers.otherAccount),
+      whenSubscribed([admin], markers.admin),
+    ]);
     await t.gql(`mutation($id: ID!) { assignTicket(id: $id, admin: "zed") { id } }`, { id: ticketId }, viewers.apiKey);
     await owner.waitFor(1);
     await admin.waitFor(1);
-    await settle(200);
+    // A later event each of them may see arrives first and alone: the change was not delivered to the others.
+    await Promise.all([flush([owner], markers.owner), flush([other], markers.other), flush([otherAccount], markers.otherAccount), flush([admin], markers.admin)]);
     expect(owner.values[0].data.ticketUpdated).toEqual({ id: ticketId, status: 'OPEN' });
     expect(admin.values[0].data.ticketUpdated).toEqual({ id: ticketId, status: 'OPEN', assignedTo: 'zed' });
     expect(other.values).toEqual([]);

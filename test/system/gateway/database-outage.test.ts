@@ -17,7 +17,7 @@ import { GATEWAY_ENV, startGatewayProcess, type GatewayProcess } from '../../hel
 import { gql, type GqlResult, type Operation } from '../../helpers/graphql';
 import { probe } from '../../helpers/http';
 import { legacy, type LegacyResponse } from '../../helpers/legacy';
-import { startMongoProcess, type MongoProcess } from '../../helpers/mongo';
+import { DOCUMENT_WRITES, startMongoProcess, type MongoProcess } from '../../helpers/mongo';
 import { freePort } from '../../helpers/processes';
 import { report } from '../../helpers/report';
 import { withFirstWords } from '../../helpers/tickets';
@@ -47,7 +47,7 @@ beforeAll(async () => {
   latePort = late;
   await Promise.all([
     (async () => {
-      mongo = await startMongoProcess({ port });
+      mongo = await startMongoProcess({ port, logCommands: true });
       gateway = await startGatewayProcess('gateway-outage', gatewayEnv(port, 'outage'));
     })(),
     (async () => {
@@ -160,8 +160,12 @@ it('answers 503 within 5 s while MongoDB is down, says why, and recovers by itse
   expect(target.process.child.pid).toBe(pid);
   report(`database outage: slowest answer while down ${firstUnavailable} ms; /readyz+/healthz ${ready.ms}/${health.ms} ms; whole outage check ${outageSeen} ms; recovered ${recovered} ms after MongoDB was back`);
 
-  // Nothing sent during the outage was queued and written on reconnect (the restarted MongoDB is empty).
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  // Nothing sent during the outage was queued and written on reconnect (the restarted MongoDB is
+  // empty): no document write reached it before a marker the test sends now, once the gateway serves.
+  // (The one write allowed is the id counter's set-up, an upsert, which the gateway repeats on reconnect.)
+  const received = await mongo!.commandsUntilMarker();
+  const setUp = (command: { name: string; collection?: string }) => command.name === 'update' && command.collection === 'counters';
+  expect(received.filter((command) => DOCUMENT_WRITES.has(command.name) && !setUp(command))).toEqual([]);
   expect((await ask(target, COUNT)).body.data!.tickets.totalCount).toBe(0);
   expect((await legacyCall(target, '/get_tickets/0')).json).toEqual({ status: 'success', errorCode: 200, data: [] });
 
@@ -181,8 +185,10 @@ it('starts and stays up while its database is down, then serves once MongoDB app
   expectUnavailableGraphQL(await ask(target, COUNT), target);
   expectUnavailableLegacy(await legacyCall(target, '/get_tickets/0'));
 
-  // Still up after more than one retry interval of the connection loop.
-  await new Promise((resolve) => setTimeout(resolve, 2500));
+  // Still up after more than one retry interval of the connection loop: it logged another failed attempt.
+  const retries = () => target.logs().filter((entry) => entry.msg === 'MongoDB is not reachable; retrying').length;
+  const before = retries();
+  await until(() => retries() >= Math.max(2, before + 1), 20_000, () => `another attempt to reach MongoDB (${retries()} so far)`);
   expect(target.process.running).toBe(true);
 
   const appeared = Date.now();

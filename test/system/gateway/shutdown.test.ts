@@ -6,6 +6,7 @@
  */
 import { RaiseTicketDocument } from '../../generated/graphql';
 import { ACME_KEY as API_KEY } from '../../helpers/credentials';
+import { until } from '../../helpers/arrivals';
 import { GATEWAY_ENV, startGatewayProcess, type GatewayProcess } from '../../helpers/gateway';
 import { onOwnConnection, type Outcome } from '../../helpers/http';
 import { textOf } from '../../helpers/graphql';
@@ -64,7 +65,8 @@ it('SIGTERM during a burst: /readyz 503 at once, no 5xx, WebSockets closed with 
       if (outcomes.length > 20_000) return;
     }
   });
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  // Under way: some requests of the burst answered already.
+  await until(() => outcomes.length >= 20, 10_000, () => `20 answers of the burst (got ${outcomes.length})`);
 
   const exit = new Promise<{ code: number | null; at: number }>((resolve) => target.process.child.once('exit', (code) => resolve({ code, at: Date.now() })));
   const closes = clients.map((socket) => socket.closed.then((closed): Closed & { at: number } => ({ ...closed, at: Date.now() })));
