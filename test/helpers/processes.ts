@@ -122,3 +122,6 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** `until` lives in arrivals.ts; also exported here for the modules that spawn and poll (redis.ts). */
+export { until } from './arrivals';

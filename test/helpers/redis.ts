@@ -7,8 +7,7 @@
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { until } from './arrivals';
-import { freePort, spawnProcess, type ManagedProcess } from './processes';
+import { freePort, spawnProcess, until, type ManagedProcess } from './processes';
 
 export interface TestRedis {
   readonly port: number;
