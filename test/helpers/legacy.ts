@@ -1,5 +1,7 @@
-import { ACME_KEY, startTestApp, type TestApp } from '../helpers/app';
-import { readBody } from '../helpers/http';
+/** The legacy REST shim, /api/v1, over real HTTP: one request, and what every answer must be. */
+import { startTestApp, type TestApp } from './app';
+import { ACME_KEY } from './credentials';
+import { request, type HttpTarget } from './http';
 
 export interface LegacyResponse {
   status: number;
@@ -7,6 +9,8 @@ export interface LegacyResponse {
   text: string;
   json: any;
   headers: Headers;
+  /** How long it took, in ms. */
+  ms: number;
 }
 
 export interface LegacyCall {
@@ -27,7 +31,7 @@ export interface LegacyCall {
 }
 
 /** One request to /api/v1 over real HTTP. */
-export async function legacy(t: Pick<TestApp, 'url'>, path: string, call: LegacyCall = {}): Promise<LegacyResponse> {
+export async function legacy(t: HttpTarget, path: string, call: LegacyCall = {}): Promise<LegacyResponse> {
   const url = new URL(`${t.url}/api/v1${path}`);
   const query = Array.isArray(call.query) ? call.query : Object.entries(call.query ?? {});
   for (const [name, value] of query) url.searchParams.append(name, String(value));
@@ -53,9 +57,8 @@ export async function legacy(t: Pick<TestApp, 'url'>, path: string, call: Legacy
     if (call.raw.contentType !== undefined) headers['content-type'] = call.raw.contentType;
   }
   const method = call.method ?? (body === undefined ? 'GET' : 'POST');
-  const response = await fetch(url, { method, headers, body: body as NonNullable<Parameters<typeof fetch>[1]>['body'] });
-  const { text, json } = await readBody(response);
-  return { status: response.status, text, json, headers: response.headers };
+  const { status, text, json, headers: answered, ms } = await request(url, { method, headers, body: body as RequestInit['body'] });
+  return { status, text, json, headers: answered, ms };
 }
 
 /** The exact error envelope text. */
@@ -76,50 +79,6 @@ export function expectEnvelope(response: LegacyResponse): void {
   } else {
     expect(response.json.status).toBe('success');
   }
-}
-
-export const ADMIN = { apiKey: ACME_KEY };
-
-/** A GraphQL call that must succeed; answers `data`. */
-export async function gqlData<T = any>(t: Pick<TestApp, 'gql'>, query: string, variables: Record<string, unknown> = {}, credentials: { apiKey?: string; token?: string } = ADMIN): Promise<T> {
-  const result = await t.gql<T>(query, variables, credentials);
-  if (result.body.errors?.length) throw new Error(`GraphQL error: ${JSON.stringify(result.body.errors)}`);
-  return result.body.data as T;
-}
-
-// Small pages: the whole state in one query would exceed the GraphQL cost limit.
-const SNAPSHOT = `query Snapshot($after: String) {
-  tickets(first: 20, after: $after) {
-    totalCount
-    pageInfo { hasNextPage endCursor }
-    edges { node { id accountId userId subject type groupName priority status due assignedTo createdAt updatedAt closedAt
-      resolution { type subject } rating { value userId createdAt }
-      messages(first: 50) { totalCount edges { node { id sender senderName body showToUser createdAt } } } } }
-  }
-}`;
-
-/** Every ticket of an account, with its conversation and rating, read through GraphQL. */
-export async function snapshot(t: Pick<TestApp, 'gql'>, credentials: { apiKey?: string; token?: string } = ADMIN): Promise<unknown[]> {
-  const all: unknown[] = [];
-  let after: string | null = null;
-  for (;;) {
-    const data: any = await gqlData(t, SNAPSHOT, { after }, credentials);
-    all.push(...data.tickets.edges.map((e: any) => e.node));
-    if (!data.tickets.pageInfo.hasNextPage) return all;
-    after = data.tickets.pageInfo.endCursor;
-  }
-}
-
-export async function ticketCount(t: Pick<TestApp, 'gql'>, credentials: { apiKey?: string; token?: string } = ADMIN): Promise<number> {
-  return (await gqlData(t, '{ tickets(first: 0) { totalCount } }', {}, credentials)).tickets.totalCount;
-}
-
-const RAISE = `mutation Raise($input: RaiseTicketInput!) { raiseTicket(input: $input) { id } }`;
-
-/** Raises a ticket through GraphQL; answers its id. */
-export async function raiseViaGraphQL(t: Pick<TestApp, 'gql'>, input: Record<string, unknown> = {}, credentials: { apiKey?: string; token?: string } = ADMIN): Promise<string> {
-  const data = await gqlData(t, RAISE, { input: { type: 'Payment', subject: 'Unable to pay online', userId: 6, comments: 'connection timeout', ...input } }, credentials);
-  return data.raiseTicket.id;
 }
 
 /**

@@ -6,8 +6,9 @@
  */
 import { request as httpRequest } from 'node:http';
 import { ACME_KEY, startTestApp, type TestApp } from '../helpers/app';
-import { expectEnvelope, legacy, raiseViaGraphQL, snapshot, ticketCount } from '../legacy/helpers';
-import { readBody } from '../helpers/http';
+import { postGraphQL } from '../helpers/graphql';
+import { expectEnvelope, legacy } from '../helpers/legacy';
+import { raiseTicket, snapshot, ticketCount } from '../helpers/tickets';
 
 jest.setTimeout(30_000);
 
@@ -22,7 +23,7 @@ beforeAll(async () => {
     startTestApp({ RATE_LIMIT_MAX: '100000', CORS_ORIGINS: `${ALLOWED},https://admin.example.com` }),
     startTestApp({ RATE_LIMIT_MAX: '100000' }),
   ]);
-  ticketId = await raiseViaGraphQL(t);
+  ticketId = await raiseTicket(t);
 }, 60_000);
 
 afterAll(async () => {
@@ -31,16 +32,7 @@ afterAll(async () => {
 
 const STACK = /\bat .+:\d+:\d+|stacktrace|node_modules|Mongo|mongoose|E11000/;
 
-/** POSTs a JSON text (sent verbatim: `__proto__` keys stay own keys) to /graphql. */
-async function postGraphQL(app: TestApp, text: string, headers: Record<string, string> = {}) {
-  const response = await fetch(`${app.url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-api-key': ACME_KEY, ...headers },
-    body: text,
-  });
-  const { text: body, json } = await readBody(response);
-  return { status: response.status, text: body, json, headers: response.headers };
-}
+// postGraphQL sends a JSON text verbatim: `__proto__` keys stay own keys.
 
 /** Every stored ticket of the account, with its messages: what "nothing stored" compares. */
 const stored = () => snapshot(t);

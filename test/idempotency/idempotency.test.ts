@@ -4,34 +4,32 @@
  * key with another body is 422; ten concurrent requests with one key make one ticket; keys live 24 h
  * (a TTL index, and a key older than that may be used again).
  */
-import type { CommandStartedEvent } from 'mongodb';
-import { ACME_KEY, GLOBEX_KEY, startTestApp, type TestApp } from '../helpers/app';
-import { expectEnvelope, legacy, raiseViaGraphQL, ticketCount } from '../legacy/helpers';
+import { ACME_KEY, GLOBEX_KEY, commandsDuring, startTestApp, type TestApp } from '../helpers/app';
+import { gql } from '../helpers/graphql';
+import { expectEnvelope, legacy } from '../helpers/legacy';
+import { WRITE_COMMANDS } from '../helpers/mongo';
+import { raiseTicket, ticketCount } from '../helpers/tickets';
 
 jest.setTimeout(30_000);
 
 let t: TestApp;
-/** Every write command the gateway sent: `<command> <collection>`. */
-const writes: string[] = [];
-const WRITE_COMMANDS = new Set(['insert', 'update', 'delete', 'findAndModify', 'createIndexes', 'drop']);
 
 beforeAll(async () => {
   t = await startTestApp({ RATE_LIMIT_MAX: '100000' }, { monitorCommands: true });
-  t.app.database.connection.getClient().on('commandStarted', (event: CommandStartedEvent) => {
-    if (WRITE_COMMANDS.has(event.commandName)) writes.push(`${event.commandName} ${String(event.command[event.commandName])}`);
-  });
 }, 60_000);
 
 afterAll(async () => {
   await t?.stop();
 });
 
-/** The write commands `action` caused, except on the idempotency keys themselves. */
+/**
+ * The write commands (`<command> <collection>`) `action` caused, up to a marker command sent once it
+ * answered, except on the idempotency keys themselves.
+ */
 async function dataWritesDuring<T>(action: () => Promise<T>): Promise<{ result: T; writes: string[] }> {
-  const before = writes.length;
-  const result = await action();
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  return { result, writes: writes.slice(before).filter((w) => !w.endsWith(' idempotency_keys')) };
+  const { result, commands } = await commandsDuring(t, action);
+  const writes = commands.filter((command) => WRITE_COMMANDS.has(command.name)).map((command) => `${command.name} ${String(command.collection)}`);
+  return { result, writes: writes.filter((w) => !w.endsWith(' idempotency_keys')) };
 }
 
 const RAISE = `mutation Raise($input: RaiseTicketInput!) { raiseTicket(input: $input) { id subject } }`;
@@ -43,12 +41,8 @@ let keys = 0;
 const freshKey = () => `reliability-${process.pid}-${(keys += 1)}`;
 
 async function gqlWithKey(query: string, variables: Record<string, unknown>, key: string, apiKey = ACME_KEY) {
-  const response = await fetch(`${t.url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-api-key': apiKey, 'idempotency-key': key },
-    body: JSON.stringify({ query, variables }),
-  });
-  return { status: response.status, headers: response.headers, text: await response.text() };
+  const { status, headers, text } = await gql(t, query, variables, { apiKey }, { 'idempotency-key': key });
+  return { status, headers, text };
 }
 
 const raiseForm = (subject: string) => ({ type: 'Payment', subject, userId: 6, comments: 'connection timeout' });
@@ -75,7 +69,7 @@ describe('the legacy shim', () => {
   });
 
   it('send_message: a replay adds no second message', async () => {
-    const ticketId = await raiseViaGraphQL(t);
+    const ticketId = await raiseTicket(t);
     const key = freshKey();
     const form = { ticketId, ticketMessage: 'once only', sender: 'admin', sender_name: 'alice', showToUser: 'true' };
     const first = await legacy(t, '/send_message', { form, headers: { 'idempotency-key': key } });
@@ -129,7 +123,7 @@ describe('GraphQL', () => {
   });
 
   it('sendMessage: a replay adds no second message', async () => {
-    const ticketId = await raiseViaGraphQL(t);
+    const ticketId = await raiseTicket(t);
     const key = freshKey();
     const variables = { input: { ticketId, body: 'graphql once' } };
     const first = await gqlWithKey(SEND, variables, key);

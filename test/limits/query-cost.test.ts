@@ -1,6 +1,6 @@
 import { parse } from 'graphql';
-import { checkQueryLimits } from '../src/limits/query-limits';
-import { buildAppSchema } from '../src/schema';
+import { checkQueryLimits } from '../../src/limits/query-limits';
+import { buildAppSchema } from '../../src/schema';
 
 const limits = { maxQueryDepth: 12, maxQueryCost: 120, maxQueryTokens: 2000 };
 

@@ -1,4 +1,4 @@
-import { ACME_KEY, startTestApp, type TestApp } from './helpers/app';
+import { ACME_KEY, startTestApp, type TestApp } from '../helpers/app';
 
 let t: TestApp;
 beforeAll(async () => {

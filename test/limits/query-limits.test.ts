@@ -7,9 +7,11 @@
  * exercised with MAX_QUERY_DEPTH lowered (`tight`); at the default of 12 a deeper document is refused
  * all the same, and does no database work either.
  */
-import { ACME_KEY, startTestApp, type TestApp } from '../helpers/app';
-import { expectEnvelope, legacy, raiseViaGraphQL } from '../legacy/helpers';
-import { commandsDuring, errorOf, nextOf, rawSocket, type RawSocket } from './helpers';
+import { ACME_KEY, commandsDuring, startTestApp, type TestApp } from '../helpers/app';
+import { postGraphQL } from '../helpers/graphql';
+import { expectEnvelope, legacy } from '../helpers/legacy';
+import { raiseTicket } from '../helpers/tickets';
+import { errorOf, nextOf, rawSocket, type RawSocket } from '../helpers/websocket';
 
 jest.setTimeout(30_000);
 
@@ -24,8 +26,8 @@ beforeAll(async () => {
     startTestApp({ RATE_LIMIT_MAX: '100000' }, { monitorCommands: true }),
     startTestApp({ RATE_LIMIT_MAX: '100000', MAX_QUERY_DEPTH: '4', MAX_QUERY_COST: '3000' }, { monitorCommands: true }),
   ]);
-  ticketId = await raiseViaGraphQL(t);
-  await raiseViaGraphQL(tight);
+  ticketId = await raiseTicket(t);
+  await raiseTicket(tight);
 }, 60_000);
 
 afterEach(() => {
@@ -43,17 +45,6 @@ async function adminSocket(app: TestApp): Promise<RawSocket> {
   sockets.push(socket);
   await socket.init({ apiKey: ACME_KEY });
   return socket;
-}
-
-/** POSTs a raw JSON body to /graphql. */
-async function postGraphQL(app: TestApp, body: unknown): Promise<{ status: number; json: any; text: string }> {
-  const response = await fetch(`${app.url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-api-key': ACME_KEY },
-    body: JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, json: JSON.parse(text), text };
 }
 
 /** `{ f { f { ... } } }` `levels` fields deep (not valid against the schema past its real depth). */
@@ -176,12 +167,12 @@ describe('parser token limit', () => {
 describe('batching', () => {
   it('refuses a batch of more than 10 operations before any of them runs', async () => {
     const batch = Array.from({ length: 11 }, () => ({ query: '{ tickets(first: 1) { totalCount } }' }));
-    const { result, commands } = await commandsDuring(t, () => postGraphQL(t, batch));
+    const { result, commands } = await commandsDuring(t, () => postGraphQL(t, JSON.stringify(batch)));
     expect(result.status).toBe(400);
     expect(result.json.errors[0].message).toMatch(/at most 10 operations/);
     expect(commands).toEqual([]);
 
-    const ten = await postGraphQL(t, batch.slice(0, 10));
+    const ten = await postGraphQL(t, JSON.stringify(batch.slice(0, 10)));
     expect(ten.status).toBe(200);
     expect(ten.json).toHaveLength(10);
     for (const item of ten.json) expect(item.errors).toBeUndefined();
@@ -189,10 +180,10 @@ describe('batching', () => {
 
   it('checks every operation of an accepted batch against the limits', async () => {
     const batch = [{ query: '{ tickets(first: 1) { totalCount } }' }, { query: EXPENSIVE, variables: { n: 200 } }];
-    const { result, commands } = await commandsDuring(t, () => postGraphQL(t, batch));
+    const { result, commands } = await commandsDuring(t, () => postGraphQL(t, JSON.stringify(batch)));
     expect(result.json[1].errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', limit: 'cost' });
     // Only the cheap operation touched the database.
-    expect(commands.filter((name) => name === 'aggregate')).toHaveLength(1);
+    expect(commands.filter((command) => command.name === 'aggregate')).toHaveLength(1);
   });
 });
 

@@ -4,10 +4,11 @@
  * the draft-7 `RateLimit` / `RateLimit-Policy` headers and `Retry-After`. Each test spends the budget
  * of credentials no other test uses.
  */
-import { request as httpRequest } from 'node:http';
 import { ACME_KEY, GLOBEX_KEY, startTestApp, type TestApp } from '../helpers/app';
-import { legacy } from '../legacy/helpers';
-import { errorOf, nextOf, rawSocket, until, type RawSocket } from './helpers';
+import { legacy } from '../helpers/legacy';
+import { until } from '../helpers/arrivals';
+import { onOwnConnection } from '../helpers/http';
+import { errorOf, nextOf, rawSocket, type RawSocket } from '../helpers/websocket';
 
 jest.setTimeout(30_000);
 
@@ -39,25 +40,12 @@ interface Answer {
   text: string;
 }
 
-/** A GraphQL POST over node:http, so a test can pick the local address (another client IP). */
-function post(app: TestApp, headers: Record<string, string> = {}, localAddress?: string): Promise<Answer> {
+/** A GraphQL POST on a connection of its own, so a test can pick the local address (another client IP). */
+async function post(app: TestApp, headers: Record<string, string> = {}, localAddress?: string): Promise<Answer> {
   const body = JSON.stringify({ query: '{ tickets(first: 1) { totalCount } }' });
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      `${app.url}/graphql`,
-      { method: 'POST', agent: false, localAddress, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString();
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, json: JSON.parse(text), text });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
+  const outcome = await onOwnConnection(`${app.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body, localAddress });
+  if ('error' in outcome) throw new Error(`POST /graphql failed: ${outcome.error}`);
+  return { status: outcome.status, headers: outcome.headers, json: JSON.parse(outcome.text), text: outcome.text };
 }
 
 const withKey = (key: string) => ({ 'x-api-key': key });

@@ -7,24 +7,13 @@
  * graphql-ws does not acknowledge a subscription. "Nothing arrived" is checked with a later event
  * that did arrive, since events of one publisher reach a subscriber in the order they were sent.
  */
-import {
-  ACME_KEY,
-  ASSIGN,
-  GLOBEX_KEY,
-  MESSAGE_ADDED,
-  SEND,
-  TICKET_UPDATED,
-  gql,
-  gqlOk,
-  legacyPost,
-  liveClient,
-  raiseTicket,
-  startCluster,
-  token,
-  type Cluster,
-  type LiveClient,
-} from './cluster';
-import { until, type GatewayProcess, type LogEntry } from '../helpers/processes';
+import { AssignTicketDocument as ASSIGN, MessageAddedDocument as MESSAGE_ADDED, SendMessageDocument as SEND, TicketUpdatedDocument as TICKET_UPDATED } from '../../generated/graphql';
+import { until } from '../../helpers/arrivals';
+import { ACME_KEY, ADMIN, GLOBEX_KEY, token } from '../../helpers/credentials';
+import { startCluster, type Cluster, type GatewayProcess, type LogEntry } from '../../helpers/gateway';
+import { gql, gqlData as gqlOk, liveClient, type LiveClient } from '../../helpers/graphql';
+import { legacy } from '../../helpers/legacy';
+import { raiseTicket as raise, withFirstWords } from '../../helpers/tickets';
 
 jest.setTimeout(60_000);
 
@@ -66,6 +55,10 @@ async function storedBodies(gateway: GatewayProcess, ticketId: string): Promise<
 
 const sendVia = (gateway: GatewayProcess, ticketId: string, body: string, extra: Record<string, unknown> = {}) =>
   gqlOk(gateway, SEND, { input: { ticketId, body, ...extra } });
+
+/** A ticket of `userId` whose first message is "<subject>: first words", raised through `gateway`. */
+const raiseTicket = (gateway: GatewayProcess, userId: number, subject: string, apiKey = ACME_KEY) => raise(gateway, withFirstWords(subject, { userId }), { apiKey });
+const legacyPost = (gateway: GatewayProcess, path: string, body: Record<string, unknown>) => legacy(gateway, `/${path}`, { json: body });
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
@@ -257,7 +250,7 @@ describe('other parts failing (these run last: they take A and MongoDB down)', (
     await c.mongo.stop();
     const started = Date.now();
     const [graphql, legacy, ready] = await Promise.all([
-      gql(c.b, SEND, { input: { ticketId, body: 'no database' } }),
+      gql(c.b, SEND, { input: { ticketId, body: 'no database' } }, ADMIN),
       legacyPost(c.b, 'send_message', { ticketId: Number(ticketId), ticketMessage: 'no database', sender: 'admin', sender_name: 'bob', showToUser: true }),
       fetch(`${c.b.url}/readyz`),
     ]);

@@ -2,7 +2,10 @@
  * Rate-limit counters live in Redis when REDIS_URL is set: a credential's budget is one budget,
  * whichever instance the load balancer picks.
  */
-import { type Cluster, GLOBEX_KEY, gql, legacyPost, startCluster } from './cluster';
+import { ADMIN, GLOBEX_KEY } from '../../helpers/credentials';
+import { startCluster, type Cluster } from '../../helpers/gateway';
+import { gql } from '../../helpers/graphql';
+import { legacy as legacyCall } from '../../helpers/legacy';
 
 let c: Cluster;
 
@@ -17,13 +20,13 @@ it('spends one budget per credential across both instances, on GraphQL and /api/
   const statuses: number[] = [];
   for (let i = 0; i < 8; i += 1) {
     const gateway = i % 2 === 0 ? c.a : c.b;
-    statuses.push((await gql(gateway, '{ __typename }')).status);
+    statuses.push((await gql(gateway, '{ __typename }', {}, ADMIN)).status);
   }
   expect(statuses).toEqual(Array(8).fill(200));
-  const graphql = await gql(c.b, '{ __typename }');
+  const graphql = await gql(c.b, '{ __typename }', {}, ADMIN);
   expect(graphql.status).toBe(429);
   expect(graphql.body.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
-  const legacy = await legacyPost(c.a, 'get_ticket_details/1', {});
+  const legacy = await legacyCall(c.a, '/get_ticket_details/1', { json: {} });
   expect(legacy.status).toBe(429);
   expect(legacy.json).toMatchObject({ status: 'error', errorCode: 429 });
   // Another credential has its own budget.

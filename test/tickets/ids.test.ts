@@ -1,3 +1,4 @@
+import { RaiseTicketDocument } from '../generated/graphql';
 import { ACME_KEY, startTestApp, type TestApp } from '../helpers/app';
 
 let t: TestApp;
@@ -9,7 +10,7 @@ afterAll(async () => {
 });
 
 const raise = (i: number) =>
-  t.gql(`mutation($input: RaiseTicketInput!) { raiseTicket(input: $input) { id } }`, { input: { type: 't', subject: `s${i}`, userId: 1, comments: 'c' } }, { apiKey: ACME_KEY });
+  t.gql(RaiseTicketDocument, { input: { type: 't', subject: `s${i}`, userId: 1, comments: 'c' } }, { apiKey: ACME_KEY });
 
 describe('ticket ids', () => {
   it('are distinct and start at TICKET_ID_START even when raises come before the counter was set up', async () => {

@@ -9,24 +9,33 @@
  * replayed on reconnect) and "every ticket has its first message".
  */
 import { MongoClient, MongoNetworkError, MongoNetworkTimeoutError } from 'mongodb';
-import { toClientError } from '../../src/errors';
-import { startGatewayProcess, type GatewayProcess } from '../helpers/processes';
-import { freePort, report, startRestartableMongo, until, type RestartableMongo } from './helpers';
-import { COUNT, GATEWAY_ENV, RAISE, gql, legacyCall, probe, raiseInput, type Timed } from './gateway-client';
+import { toClientError } from '../../../src/errors';
+import { RaiseTicketDocument, TicketCountDocument } from '../../generated/graphql';
+import { until } from '../../helpers/arrivals';
+import { ADMIN } from '../../helpers/credentials';
+import { GATEWAY_ENV, startGatewayProcess, type GatewayProcess } from '../../helpers/gateway';
+import { gql, type GqlResult, type Operation } from '../../helpers/graphql';
+import { probe } from '../../helpers/http';
+import { legacy, type LegacyResponse } from '../../helpers/legacy';
+import { DOCUMENT_WRITES, startMongoProcess, type MongoProcess } from '../../helpers/mongo';
+import { freePort } from '../../helpers/processes';
+import { report } from '../../helpers/report';
+import { withFirstWords } from '../../helpers/tickets';
 
 jest.setTimeout(90_000);
 
 const SELECTION_TIMEOUT_MS = 2000;
 
-let mongo: RestartableMongo | undefined;
+let mongo: MongoProcess | undefined;
 let gateway: GatewayProcess | undefined;
 /** Started with nothing listening on its MongoDB port. */
 let lateGateway: GatewayProcess | undefined;
 let latePort: number;
-let lateMongo: RestartableMongo | undefined;
+let lateMongo: MongoProcess | undefined;
 
 const gatewayEnv = (port: number, database: string, extra: Record<string, string> = {}) => ({
   ...GATEWAY_ENV,
+  RATE_LIMIT_MAX: '1000000',
   MONGODB_URI: `mongodb://127.0.0.1:${port}/`,
   MONGODB_DATABASE: database,
   MONGODB_SERVER_SELECTION_TIMEOUT_MS: String(SELECTION_TIMEOUT_MS),
@@ -38,7 +47,7 @@ beforeAll(async () => {
   latePort = late;
   await Promise.all([
     (async () => {
-      mongo = await startRestartableMongo(port);
+      mongo = await startMongoProcess({ port, logCommands: true });
       gateway = await startGatewayProcess('gateway-outage', gatewayEnv(port, 'outage'));
     })(),
     (async () => {
@@ -52,27 +61,34 @@ afterAll(async () => {
   await Promise.allSettled([mongo?.stop('SIGKILL'), lateMongo?.stop('SIGKILL')]);
 }, 30_000);
 
-function expectUnavailableGraphQL(answer: Timed, from: GatewayProcess): void {
+/** As the acme admin; a COUNT or a RAISE (of a ticket whose first message is "<subject>: first words"). */
+const COUNT = TicketCountDocument;
+const RAISE = RaiseTicketDocument;
+const raiseInput = (subject: string) => ({ input: withFirstWords(subject) });
+const ask = <R = any>(target: GatewayProcess, operation: Operation<R>, variables?: Record<string, unknown>) => gql<R>(target, operation, variables, ADMIN);
+const legacyCall = (target: GatewayProcess, path: string, body?: Record<string, unknown>) => legacy(target, path, body ? { json: body } : {});
+
+function expectUnavailableGraphQL(answer: GqlResult, from: GatewayProcess): void {
   expect(answer.ms).toBeLessThan(5000);
-  const code = answer.json?.errors?.[0]?.extensions?.code;
+  const code = answer.body.errors?.[0]?.extensions?.code;
   if (code !== 'SERVICE_UNAVAILABLE') {
     const logged = from.logs().filter((entry) => entry.level >= 50 && entry.requestId !== undefined);
     throw new Error(`expected SERVICE_UNAVAILABLE, got ${answer.status} ${answer.text.slice(0, 300)}; the gateway logged: ${JSON.stringify(logged.slice(-3)).slice(0, 3000)}`);
   }
-  expect(answer.json.errors[0].message).toBe('The database is unavailable, please retry shortly');
-  expect(answer.json.data ?? null).toBeNull();
+  expect(answer.body.errors![0].message).toBe('The database is unavailable, please retry shortly');
+  expect(answer.body.data ?? null).toBeNull();
 }
 
-function expectUnavailableLegacy(answer: Timed): void {
+function expectUnavailableLegacy(answer: LegacyResponse): void {
   expect(answer.ms).toBeLessThan(5000);
   expect(answer.status).toBe(503);
   expect(answer.text).toBe(JSON.stringify({ status: 'error', errorCode: 503, message: 'The database is unavailable, please retry shortly' }));
 }
 
 async function expectEveryTicketHasItsFirstMessage(target: GatewayProcess): Promise<void> {
-  const answer = await gql(target, '{ tickets(first: 200) { edges { node { id subject messages(first: 1) { totalCount edges { node { body } } } } } } }');
-  expect(answer.json.errors).toBeUndefined();
-  for (const { node } of answer.json.data.tickets.edges) {
+  const answer = await ask(target, '{ tickets(first: 200) { edges { node { id subject messages(first: 1) { totalCount edges { node { body } } } } } } }');
+  expect(answer.body.errors).toBeUndefined();
+  for (const { node } of answer.body.data.tickets.edges) {
     expect(node.messages.totalCount).toBeGreaterThanOrEqual(1);
     expect(node.messages.edges[0].node.body).toBe(`${node.subject}: first words`);
   }
@@ -101,24 +117,24 @@ it('counts every network failure of the driver as SERVICE_UNAVAILABLE, also the 
 
 it('answers 503 within 5 s while MongoDB is down, says why, and recovers by itself once it is back', async () => {
   const target = gateway!;
-  expect((await gql(target, RAISE, raiseInput('before the outage'))).json.errors).toBeUndefined();
+  expect((await ask(target, RAISE, raiseInput('before the outage'))).body.errors).toBeUndefined();
   expect((await probe(target, '/readyz')).status).toBe(200);
   const pid = target.process.child.pid;
 
   // A burst of writes in flight when MongoDB dies: each is answered, as a success or a 503.
-  const inFlight = Array.from({ length: 10 }, (_, i) => gql(target, RAISE, raiseInput(`in flight ${i}`)));
+  const inFlight = Array.from({ length: 10 }, (_, i) => ask(target, RAISE, raiseInput(`in flight ${i}`)));
   const killed = Date.now();
   await mongo!.stop('SIGKILL');
   for (const answer of await Promise.all(inFlight)) {
     expect(answer.ms).toBeLessThan(5000);
-    if (answer.json?.errors) expectUnavailableGraphQL(answer, target);
+    if (answer.body.errors) expectUnavailableGraphQL(answer, target);
     else expect(answer.status).toBe(200);
   }
 
   // Reads and writes, on GraphQL and on the legacy shim, while it stays down.
   const [read, write, legacyRead, legacyWrite] = await Promise.all([
-    gql(target, COUNT),
-    gql(target, RAISE, raiseInput('during the outage')),
+    ask(target, COUNT),
+    ask(target, RAISE, raiseInput('during the outage')),
     legacyCall(target, '/get_tickets/0'),
     legacyCall(target, '/raise_ticket', { type: 'Payment', subject: 'during the outage (legacy)', userId: 6, comments: 'x' }),
   ]);
@@ -138,20 +154,24 @@ it('answers 503 within 5 s while MongoDB is down, says why, and recovers by itse
   // Back on the same port: the same gateway process serves again, without a restart.
   const restarted = Date.now();
   await mongo!.start();
-  await until(async () => (await gql(target, COUNT)).json?.data !== undefined && (await probe(target, '/readyz')).status === 200, 30_000, 'the gateway to serve again');
+  await until(async () => (await ask(target, COUNT)).body.data !== undefined && (await probe(target, '/readyz')).status === 200, 30_000, 'the gateway to serve again');
   const recovered = Date.now() - restarted;
   expect(target.process.running).toBe(true);
   expect(target.process.child.pid).toBe(pid);
   report(`database outage: slowest answer while down ${firstUnavailable} ms; /readyz+/healthz ${ready.ms}/${health.ms} ms; whole outage check ${outageSeen} ms; recovered ${recovered} ms after MongoDB was back`);
 
-  // Nothing sent during the outage was queued and written on reconnect (the restarted MongoDB is empty).
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  expect((await gql(target, COUNT)).json.data.tickets.totalCount).toBe(0);
+  // Nothing sent during the outage was queued and written on reconnect (the restarted MongoDB is
+  // empty): no document write reached it before a marker the test sends now, once the gateway serves.
+  // (The one write allowed is the id counter's set-up, an upsert, which the gateway repeats on reconnect.)
+  const received = await mongo!.commandsUntilMarker();
+  const setUp = (command: { name: string; collection?: string }) => command.name === 'update' && command.collection === 'counters';
+  expect(received.filter((command) => DOCUMENT_WRITES.has(command.name) && !setUp(command))).toEqual([]);
+  expect((await ask(target, COUNT)).body.data!.tickets.totalCount).toBe(0);
   expect((await legacyCall(target, '/get_tickets/0')).json).toEqual({ status: 'success', errorCode: 200, data: [] });
 
   // And writes work again, whole.
-  const after = await gql(target, RAISE, raiseInput('after the outage'));
-  expect(after.json.errors).toBeUndefined();
+  const after = await ask(target, RAISE, raiseInput('after the outage'));
+  expect(after.body.errors).toBeUndefined();
   expect((await legacyCall(target, '/raise_ticket', { type: 'Payment', subject: 'after the outage (legacy)', userId: 6, comments: 'after the outage (legacy): first words' })).status).toBe(200);
   await expectEveryTicketHasItsFirstMessage(target);
 });
@@ -162,16 +182,18 @@ it('starts and stays up while its database is down, then serves once MongoDB app
   expect(health.status).toBe(503);
   expect(health.json).toEqual({ status: 'error', reason: 'MongoDB is not reachable' });
   expect(ready.status).toBe(503);
-  expectUnavailableGraphQL(await gql(target, COUNT), target);
+  expectUnavailableGraphQL(await ask(target, COUNT), target);
   expectUnavailableLegacy(await legacyCall(target, '/get_tickets/0'));
 
-  // Still up after more than one retry interval of the connection loop.
-  await new Promise((resolve) => setTimeout(resolve, 2500));
+  // Still up after more than one retry interval of the connection loop: it logged another failed attempt.
+  const retries = () => target.logs().filter((entry) => entry.msg === 'MongoDB is not reachable; retrying').length;
+  const before = retries();
+  await until(() => retries() >= Math.max(2, before + 1), 20_000, () => `another attempt to reach MongoDB (${retries()} so far)`);
   expect(target.process.running).toBe(true);
 
   const appeared = Date.now();
-  lateMongo = await startRestartableMongo(latePort);
-  await until(async () => (await probe(target, '/readyz')).status === 200 && (await gql(target, COUNT)).json?.data !== undefined, 30_000, 'the gateway to serve');
+  lateMongo = await startMongoProcess({ port: latePort });
+  await until(async () => (await probe(target, '/readyz')).status === 200 && (await ask(target, COUNT)).body.data !== undefined, 30_000, 'the gateway to serve');
   report(`database down at boot: serving ${Date.now() - appeared} ms after MongoDB appeared`);
 
   // Set up as at a normal start, by itself: the indexes, and the id counter continuing from TICKET_ID_START.
@@ -186,8 +208,8 @@ it('starts and stays up while its database is down, then serves once MongoDB app
   } finally {
     await client.close();
   }
-  const first = await gql(target, RAISE, raiseInput('late one'));
-  const second = await gql(target, RAISE, raiseInput('late two'));
-  expect([first.json.data?.raiseTicket.id, second.json.data?.raiseTicket.id]).toEqual(['500', '501']);
+  const first = await ask(target, RAISE, raiseInput('late one'));
+  const second = await ask(target, RAISE, raiseInput('late two'));
+  expect([first.body.data?.raiseTicket.id, second.body.data?.raiseTicket.id]).toEqual(['500', '501']);
   await expectEveryTicketHasItsFirstMessage(target);
 });

@@ -1,5 +1,4 @@
-import { print } from 'graphql';
-import { ACME_KEY, startTestApp, type TestApp } from '../helpers/app';
+import { ACME_KEY, commandsDuring, startTestApp, type TestApp } from '../helpers/app';
 import {
   CloseTicketDocument,
   RaiseTicketDocument,
@@ -15,12 +14,12 @@ const admin = { apiKey: ACME_KEY };
 beforeAll(async () => {
   t = await startTestApp({}, { monitorCommands: true });
   for (let i = 0; i < 100; i += 1) {
-    const raised = await t.gql(print(RaiseTicketDocument), { input: { type: 'Bulk', subject: `ticket ${i}`, userId: 1 + (i % 5), comments: `first ${i}` } }, admin);
-    const id = raised.body.data.raiseTicket.id;
-    if (i % 3 === 0) await t.gql(print(SendMessageDocument), { input: { ticketId: id, body: `second ${i}` } }, admin);
+    const raised = await t.gql(RaiseTicketDocument, { input: { type: 'Bulk', subject: `ticket ${i}`, userId: 1 + (i % 5), comments: `first ${i}` } }, admin);
+    const id = raised.body.data!.raiseTicket.id;
+    if (i % 3 === 0) await t.gql(SendMessageDocument, { input: { ticketId: id, body: `second ${i}` } }, admin);
     if (i % 4 === 0) {
-      await t.gql(print(CloseTicketDocument), { id }, admin);
-      await t.gql(print(RateTicketDocument), { input: { ticketId: id, value: 1 + (i % 5) } }, admin);
+      await t.gql(CloseTicketDocument, { id }, admin);
+      await t.gql(RateTicketDocument, { input: { ticketId: id, value: 1 + (i % 5) } }, admin);
     }
   }
 });
@@ -29,10 +28,9 @@ afterAll(async () => {
 });
 
 async function commandsFor(first: number): Promise<{ commands: string[]; data: TicketPageWithConversationsQuery }> {
-  t.commands.length = 0;
-  const { body } = await t.gql<TicketPageWithConversationsQuery>(print(TicketPageWithConversationsDocument), { first }, admin);
-  expect(body.errors).toBeUndefined();
-  return { commands: [...t.commands], data: body.data! };
+  const { result, commands } = await commandsDuring(t, () => t.gql(TicketPageWithConversationsDocument, { first }, admin));
+  expect(result.body.errors).toBeUndefined();
+  return { commands: commands.map((command) => command.name), data: result.body.data! };
 }
 
 describe('per-request batching', () => {

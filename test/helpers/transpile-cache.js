@@ -1,5 +1,5 @@
 /**
- * `node -r ./test/scale-out/transpile-cache.js -r ./test/helpers/ts-register.js file.ts`: the same
+ * `node -r ./test/helpers/transpile-cache.js -r ./test/helpers/ts-register.js file.ts`: the same
  * transpilation as ts-register.js, remembered on disk. Spawning three processes from source on a
  * busy 2-core machine otherwise spends most of the scale-out suite transpiling the same files.
  *

@@ -4,10 +4,15 @@
  * connect once the server stopped listening), WebSocket clients are closed with 1001, and the
  * process exits 0 within 10 s.
  */
-import { request as httpRequest } from 'node:http';
-import { startGatewayProcess, type GatewayProcess } from '../helpers/processes';
-import { rawSocket, report, type Closed, type RawSocket } from './helpers';
-import { API_KEY, GATEWAY_ENV, RAISE, raiseInput } from './gateway-client';
+import { RaiseTicketDocument } from '../../generated/graphql';
+import { ACME_KEY as API_KEY } from '../../helpers/credentials';
+import { until } from '../../helpers/arrivals';
+import { GATEWAY_ENV, startGatewayProcess, type GatewayProcess } from '../../helpers/gateway';
+import { onOwnConnection, type Outcome } from '../../helpers/http';
+import { textOf } from '../../helpers/graphql';
+import { report } from '../../helpers/report';
+import { withFirstWords } from '../../helpers/tickets';
+import { rawSocket, type Closed, type RawSocket } from '../../helpers/websocket';
 
 jest.setTimeout(90_000);
 
@@ -17,7 +22,7 @@ const sockets: RawSocket[] = [];
 beforeAll(async () => {
   // The embedded in-memory MongoDB runs inside the gateway process: one process to stop. Not
   // NODE_ENV=test: signals are then handled as in production (Apollo would install its own handlers).
-  gateway = await startGatewayProcess('gateway-shutdown', { ...GATEWAY_ENV, NODE_ENV: 'development', SHUTDOWN_TIMEOUT_MS: '10000' });
+  gateway = await startGatewayProcess('gateway-shutdown', { ...GATEWAY_ENV, RATE_LIMIT_MAX: '1000000', NODE_ENV: 'development', SHUTDOWN_TIMEOUT_MS: '10000' });
 }, 90_000);
 
 afterAll(async () => {
@@ -25,29 +30,15 @@ afterAll(async () => {
   await gateway?.process.stop('SIGKILL');
 });
 
-type Outcome = { at: number; status: number; body: string } | { at: number; error: string };
-
 /** One request on a connection of its own: it completes, or it fails (with the error's code). */
-function send(url: string, method: string, headers: Record<string, string>, body?: string): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const req = httpRequest(url, { method, agent: false, headers: body ? { ...headers, 'content-length': Buffer.byteLength(body) } : headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ at: Date.now(), status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-      res.on('error', (error: NodeJS.ErrnoException) => resolve({ at: Date.now(), error: `response ${error.code ?? error.message}` }));
-    });
-    req.on('error', (error: NodeJS.ErrnoException) => resolve({ at: Date.now(), error: error.code ?? error.message }));
-    req.setTimeout(15_000, () => req.destroy(new Error('TIMEOUT')));
-    req.end(body);
-  });
-}
+const send = (url: string, method: string, headers: Record<string, string>, body?: string): Promise<Outcome> => onOwnConnection(url, { method, headers, body });
 
 it('SIGTERM during a burst: /readyz 503 at once, no 5xx, WebSockets closed with 1001, exit 0 within 10 s', async () => {
   const target = gateway!;
   const json = { 'content-type': 'application/json', 'x-api-key': API_KEY };
   const requests = [
     () => send(`${target.url}/graphql`, 'POST', json, JSON.stringify({ query: '{ tickets(first: 20) { totalCount edges { node { id subject } } } }' })),
-    () => send(`${target.url}/graphql`, 'POST', json, JSON.stringify({ query: RAISE, variables: raiseInput('burst') })),
+    () => send(`${target.url}/graphql`, 'POST', json, JSON.stringify({ query: textOf(RaiseTicketDocument), variables: { input: withFirstWords('burst') } })),
     () => send(`${target.url}/api/v1/get_tickets/0?limit=20`, 'GET', { 'x-api-key': API_KEY }),
     () => send(`${target.url}/api/v1/raise_ticket`, 'POST', json, JSON.stringify({ type: 'Payment', subject: 'burst', userId: 6, comments: 'legacy burst' })),
   ];
@@ -74,7 +65,8 @@ it('SIGTERM during a burst: /readyz 503 at once, no 5xx, WebSockets closed with 
       if (outcomes.length > 20_000) return;
     }
   });
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  // Under way: some requests of the burst answered already.
+  await until(() => outcomes.length >= 20, 10_000, () => `20 answers of the burst (got ${outcomes.length})`);
 
   const exit = new Promise<{ code: number | null; at: number }>((resolve) => target.process.child.once('exit', (code) => resolve({ code, at: Date.now() })));
   const closes = clients.map((socket) => socket.closed.then((closed): Closed & { at: number } => ({ ...closed, at: Date.now() })));
@@ -106,7 +98,7 @@ it('SIGTERM during a burst: /readyz 503 at once, no 5xx, WebSockets closed with 
 
   // Every answer of the burst is a success (or a client error), never a 5xx.
   expect(answered.length).toBeGreaterThan(0);
-  expect(answered.filter((o) => o.status >= 500).map((o) => `${o.status} ${o.body.slice(0, 200)}`)).toEqual([]);
+  expect(answered.filter((o) => o.status >= 500).map((o) => `${o.status} ${o.text.slice(0, 200)}`)).toEqual([]);
   // What did not complete failed to connect: refused once the listener closed, or closed unanswered
   // before its request was read (queued for accept, or just accepted: never processed).
   expect(failed.filter((o) => o.at < signalled)).toEqual([]);

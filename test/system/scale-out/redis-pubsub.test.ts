@@ -4,10 +4,10 @@
  * behaviour of publish while Redis is down).
  */
 import pino from 'pino';
-import { createRedisPubSub, withoutCredentials, type RedisPubSub } from '../../src/shared/redis-pubsub';
-import { EventBus, type MessageAddedEvent } from '../../src/shared/events';
-import { until } from '../helpers/processes';
-import { startRedis, type TestRedis } from '../helpers/redis';
+import { createRedisPubSub, withoutCredentials, type RedisPubSub } from '../../../src/shared/redis-pubsub';
+import { EventBus, type MessageAddedEvent } from '../../../src/shared/events';
+import { until } from '../../helpers/arrivals';
+import { startRedis, type TestRedis } from '../../helpers/redis';
 
 let redis: TestRedis;
 const opened: RedisPubSub[] = [];
