@@ -42,6 +42,7 @@ export default tseslint.config(
         __dirname: 'readonly',
         process: 'readonly',
         console: 'readonly',
+        Buffer: 'readonly',
         expect: 'readonly',
         describe: 'writable',
         test: 'writable',

@@ -3,19 +3,12 @@
  * - `in-process`: everything that runs inside the jest worker (the app through real HTTP and
  *   WebSocket on a local port, the embedded MongoDB in-process, unit tests);
  * - `system`: suites that start other processes (gateway instances, a standalone embedded
- *   MongoDB, redis-server). Their home is test/system/; SYSTEM_SUITES also names where they are
- *   until they move there. Each test file belongs to exactly one project.
+ *   MongoDB, redis-server, the dependency-cruiser CLI). Each test file belongs to exactly one project.
  *
  * Without redis-server (and CI not true), the suites that need it are skipped, said in one line:
  * test/setup/. `npx jest --selectProjects in-process` runs the fast part alone.
  */
-const SYSTEM_SUITES = [
-  '/test/system/.*\\.test\\.ts$',
-  // Until test/ is restructured (then these match nothing and can go):
-  '/test/scale-out/.*\\.test\\.ts$',
-  '/test/reliability/(database-outage|shutdown)\\.test\\.ts$',
-  '/test/embedded-mongo/cli\\.test\\.ts$',
-];
+const SYSTEM_SUITES = ['/test/system/.*\\.test\\.ts$', '/test/architecture/.*\\.test\\.ts$'];
 /** Files used by the architecture tests as examples of what the rules reject; never run. */
 const NEVER = ['/node_modules/', '/test/architecture/fixtures/'];
 

@@ -34,12 +34,7 @@ export interface AppContext {
   prefetchTicketFields(ticketId: number, info: GraphQLResolveInfo): () => void;
 }
 
-export function createContext(
-  viewer: Viewer | null,
-  container: Pick<Container, 'services' | 'clock'>,
-  requestId: string = newRequestId(),
-  idempotencyKey?: string,
-): AppContext {
+export function createContext(viewer: Viewer | null, container: Pick<Container, 'services' | 'clock'>, requestId: string = newRequestId(), idempotencyKey?: string): AppContext {
   const { services } = container;
   const need = (): Viewer => {
     if (!viewer) throw new Error('loaders need a viewer; resolvers must be @Authorized');

@@ -27,7 +27,8 @@ export const ERROR_TABLE = {
 export type ErrorCode = keyof typeof ERROR_TABLE;
 
 /** The codes of GraphQL's own request errors, which only the GraphQL layer raises. */
-export type GraphQLRequestErrorCode = 'GRAPHQL_PARSE_FAILED' | 'GRAPHQL_VALIDATION_FAILED' | 'OPERATION_RESOLUTION_FAILURE' | 'PERSISTED_QUERY_NOT_FOUND' | 'PERSISTED_QUERY_NOT_SUPPORTED' | 'BAD_REQUEST';
+export type GraphQLRequestErrorCode =
+  'GRAPHQL_PARSE_FAILED' | 'GRAPHQL_VALIDATION_FAILED' | 'OPERATION_RESOLUTION_FAILURE' | 'PERSISTED_QUERY_NOT_FOUND' | 'PERSISTED_QUERY_NOT_SUPPORTED' | 'BAD_REQUEST';
 
 /** The codes our own errors (AppError) carry. */
 export type AppErrorCode = Exclude<ErrorCode, GraphQLRequestErrorCode>;

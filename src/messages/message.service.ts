@@ -47,13 +47,18 @@ export class MessageService {
     const now = this.clock();
     const { ticket, seq } = await this.tickets.reserveMessageSeq(viewer, ticketId, now);
     const name = senderName ?? (sender === 'user' ? String(ticket.userId) : viewer.role === 'admin' ? viewer.username : String(viewer.userId));
-    const written = await this.store.write(ticket, seq, {
-      sender,
-      senderName: name,
-      body,
-      // A user's own words are always visible to the user.
-      showToUser: sender === 'user' ? true : input.showToUser ?? true,
-    }, now);
+    const written = await this.store.write(
+      ticket,
+      seq,
+      {
+        sender,
+        senderName: name,
+        body,
+        // A user's own words are always visible to the user.
+        showToUser: sender === 'user' ? true : (input.showToUser ?? true),
+      },
+      now,
+    );
     written.announce();
     return written.record;
   }
@@ -115,10 +120,7 @@ export class MessageService {
     const ticketId = await this.tickets.visibleId(viewer, rawTicketId, 'ticketId');
     return pipe(
       this.events.messagesOf(viewer.accountId, ticketId),
-      filter(
-        (event: MessageAddedEvent) =>
-          this.tickets.canSee(viewer, { accountId: event.accountId, userId: event.ticketUserId }) && showsMessageTo(viewer, event),
-      ),
+      filter((event: MessageAddedEvent) => this.tickets.canSee(viewer, { accountId: event.accountId, userId: event.ticketUserId }) && showsMessageTo(viewer, event)),
     );
   }
 
@@ -126,4 +128,3 @@ export class MessageService {
     return encodeCursor(MESSAGE_CURSOR, message.seq);
   }
 }
-

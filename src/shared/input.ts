@@ -15,4 +15,3 @@ export function optionalText(value: string | null | undefined): string | undefin
   const text = value?.trim();
   return text ? text : undefined;
 }
-

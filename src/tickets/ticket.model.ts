@@ -44,10 +44,7 @@ ticketSchema.index({ accountId: 1, status: 1, due: 1 });
 ticketSchema.index({ accountId: 1, userId: 1, _id: 1 });
 ticketSchema.index({ accountId: 1, assignedTo: 1, _id: 1 });
 
-const counterSchema = new Schema(
-  { _id: { type: String, required: true }, seq: { type: Number, required: true } },
-  { versionKey: false, collection: 'counters' },
-);
+const counterSchema = new Schema({ _id: { type: String, required: true }, seq: { type: Number, required: true } }, { versionKey: false, collection: 'counters' });
 
 export function ticketModels(connection: Connection) {
   return {
@@ -56,4 +53,3 @@ export function ticketModels(connection: Connection) {
   };
 }
 export type TicketModels = ReturnType<typeof ticketModels>;
-

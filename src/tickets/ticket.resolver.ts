@@ -12,11 +12,7 @@ import { Ticket, TicketConnection } from './ticket.type';
 export class TicketResolver {
   @Authorized()
   @Query(() => Ticket, { nullable: true, description: 'One ticket; null when it does not exist or the viewer may not see it.' })
-  async ticket(
-    @Arg('id', () => ID, { description: 'The ticket id, e.g. "91".' }) id: string,
-    @Ctx() ctx: AppContext,
-    @Info() info: GraphQLResolveInfo,
-  ): Promise<Ticket | null> {
+  async ticket(@Arg('id', () => ID, { description: 'The ticket id, e.g. "91".' }) id: string, @Ctx() ctx: AppContext, @Info() info: GraphQLResolveInfo): Promise<Ticket | null> {
     const viewer = viewerOf(ctx);
     const ticketId = ctx.services.tickets.parseId(id);
     // What it is asked for besides itself (its conversation, its rating) is read alongside it.
@@ -60,7 +56,7 @@ export class TicketResolver {
   @Mutation(() => Ticket, { description: 'Assign a ticket to an admin (admins only). UNASSIGNED becomes OPEN; a closed ticket is a CONFLICT.' })
   async assignTicket(
     @Arg('id', () => ID, { description: 'The ticket to assign.' }) id: string,
-    @Arg('admin', { description: 'The admin\'s username.' }) admin: string,
+    @Arg('admin', { description: "The admin's username." }) admin: string,
     @Ctx() ctx: AppContext,
   ): Promise<Ticket> {
     return toTicket(await ctx.services.tickets.assign(viewerOf(ctx), id, admin), ctx.clock());
@@ -98,4 +94,3 @@ export class TicketResolver {
     return toTicket(fromTicketEvent(event), ctx.clock());
   }
 }
-

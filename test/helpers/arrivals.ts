@@ -60,12 +60,7 @@ export class Arrivals<T> {
 }
 
 /** Polls `probe` until it returns a value other than undefined/false, or rejects after `ms`. */
-export async function until<T>(
-  probe: () => Promise<T | undefined | false> | T | undefined | false,
-  ms: number,
-  what: string | (() => string),
-  everyMs = 50,
-): Promise<T> {
+export async function until<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, ms: number, what: string | (() => string), everyMs = 50): Promise<T> {
   const deadline = Date.now() + ms;
   let lastError: unknown;
   for (;;) {

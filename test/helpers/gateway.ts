@@ -16,7 +16,6 @@ export const GATEWAY_ENV = {
   MONGODB_WRITE_CONCERN: '1',
 };
 
-
 export type LogEntry = Record<string, unknown> & { level: number; msg: string };
 
 export interface GatewayProcess {
@@ -66,10 +65,14 @@ export async function startGatewayProcess(name: string, env: Record<string, stri
       process: child,
       logs: () => child.lines.map(parseLog).filter((entry): entry is LogEntry => entry !== undefined),
       async waitForLog(match, ms, what) {
-        const line = await child.waitForLine((l) => {
-          const entry = parseLog(l);
-          return entry !== undefined && match(entry);
-        }, ms, what);
+        const line = await child.waitForLine(
+          (l) => {
+            const entry = parseLog(l);
+            return entry !== undefined && match(entry);
+          },
+          ms,
+          what,
+        );
         return parseLog(line)!;
       },
       stop: () => child.stop('SIGTERM', 8000),
@@ -98,7 +101,12 @@ export async function startCluster(extraEnv: Record<string, string> = {}): Promi
   const database = `scale_out_${randomBytes(4).toString('hex')}`;
   const started: Array<{ stop(): Promise<void> }> = [];
   const stopAll = async () => {
-    await Promise.allSettled(started.splice(0).reverse().map((p) => p.stop()));
+    await Promise.allSettled(
+      started
+        .splice(0)
+        .reverse()
+        .map((p) => p.stop()),
+    );
   };
   /** Starts all at once; keeps whatever started, so that a failure of one stops the others too. */
   const together = async <T extends { stop(): Promise<void> }>(starts: Array<Promise<T>>): Promise<T[]> => {

@@ -236,7 +236,11 @@ export async function flush(feeds: Feed[], publish: (marker: string) => void, ms
   const marker = newMarker();
   publish(marker);
   await Promise.all(feeds.map((feed) => waitForMarker(feed, marker, ms)));
-  for (const feed of feeds) feed.received.splice(feed.received.findIndex((r) => carries(r.value, marker)), 1);
+  for (const feed of feeds)
+    feed.received.splice(
+      feed.received.findIndex((r) => carries(r.value, marker)),
+      1,
+    );
 }
 
 async function waitForMarker(feed: Feed, marker: string, ms: number): Promise<void> {

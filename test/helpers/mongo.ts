@@ -201,7 +201,12 @@ export async function startMongoProcess(options: { port?: number; logCommands?: 
       }
       await child.waitForLine((line) => line.includes(`"id":"${id}"`), 5000, `the marker ${id}`);
       const received = commandsOf(child.lines);
-      return received.slice(0, received.findIndex((command) => command.id === id)).map(({ name, collection }) => (collection === undefined ? { name } : { name, collection }));
+      return received
+        .slice(
+          0,
+          received.findIndex((command) => command.id === id),
+        )
+        .map(({ name, collection }) => (collection === undefined ? { name } : { name, collection }));
     },
     async stop(signal = 'SIGTERM') {
       await current?.stop(signal);

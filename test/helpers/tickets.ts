@@ -10,8 +10,7 @@ export function raiseInput(input: Partial<RaiseTicketInput> | Record<string, unk
 }
 
 /** The input of a ticket whose first message reads "<subject>: first words". */
-export const withFirstWords = (subject: string, input: Partial<RaiseTicketInput> = {}): RaiseTicketInput =>
-  raiseInput({ subject, comments: `${subject}: first words`, ...input });
+export const withFirstWords = (subject: string, input: Partial<RaiseTicketInput> = {}): RaiseTicketInput => raiseInput({ subject, comments: `${subject}: first words`, ...input });
 
 /** Raises a ticket through GraphQL (`raiseInput(input)`); answers its id. */
 export async function raiseTicket(target: HttpTarget, input: Partial<RaiseTicketInput> | Record<string, unknown> = {}, credentials: Credentials = ADMIN): Promise<string> {

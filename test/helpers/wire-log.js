@@ -15,11 +15,11 @@ const { deserialize } = require('bson');
 const OP_MSG = 2013;
 
 /** The command of one OP_MSG frame (its section 0), described, or undefined. */
-function describe(frame) {
+function describeFrame(frame) {
   if (frame.readInt32LE(12) !== OP_MSG) return undefined;
   const flags = frame.readUInt32LE(16);
   const end = frame.length - (flags & 1 ? 4 : 0);
-  for (let at = 20; at < end; ) {
+  for (let at = 20; at < end;) {
     const kind = frame[at];
     const size = frame.readInt32LE(at + 1);
     if (kind === 0) {
@@ -52,7 +52,7 @@ function watch(socket) {
       pending = pending.subarray(length);
       let command;
       try {
-        command = describe(frame);
+        command = describeFrame(frame);
       } catch {
         command = undefined;
       }

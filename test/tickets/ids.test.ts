@@ -9,8 +9,7 @@ afterAll(async () => {
   await t.stop();
 });
 
-const raise = (i: number) =>
-  t.gql(RaiseTicketDocument, { input: { type: 't', subject: `s${i}`, userId: 1, comments: 'c' } }, { apiKey: ACME_KEY });
+const raise = (i: number) => t.gql(RaiseTicketDocument, { input: { type: 't', subject: `s${i}`, userId: 1, comments: 'c' } }, { apiKey: ACME_KEY });
 
 describe('ticket ids', () => {
   it('are distinct and start at TICKET_ID_START even when raises come before the counter was set up', async () => {

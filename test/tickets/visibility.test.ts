@@ -31,7 +31,8 @@ beforeAll(async () => {
   t = await startTestApp();
   const base = { type: 'Payment', subject: 'Card declined', userId: 6, comments: 'help' };
   ticketId = (await t.gql(RaiseTicketDocument, { input: base }, { apiKey: ACME_KEY })).body.data!.raiseTicket.id;
-  closedId = (await t.gql(RaiseTicketDocument, { input: { ...base, closeImmediately: true, resolution: { type: 'a', subject: 'b' } } }, { apiKey: ACME_KEY })).body.data!.raiseTicket.id;
+  closedId = (await t.gql(RaiseTicketDocument, { input: { ...base, closeImmediately: true, resolution: { type: 'a', subject: 'b' } } }, { apiKey: ACME_KEY })).body.data!
+    .raiseTicket.id;
   await t.gql(SendMessageDocument, { input: { ticketId, body: 'internal', showToUser: false } }, { apiKey: ACME_KEY });
   viewers.admin = { token: await t.token({ role: 'admin', sub: 'alice@example.com' }) };
   viewers.apiKey = { apiKey: ACME_KEY };
@@ -42,7 +43,10 @@ beforeAll(async () => {
   viewers.anonymous = {};
   viewers.expired = { token: await t.token({ role: 'user', userId: 6 }, Math.floor(Date.now() / 1000) - 60) };
   viewers.forged = {
-    token: await new SignJWT({ role: 'admin', account: 'acme' }).setProtectedHeader({ alg: 'HS256' }).setSubject('mallory').sign(new TextEncoder().encode('x'.repeat(40))),
+    token: await new SignJWT({ role: 'admin', account: 'acme' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('mallory')
+      .sign(new TextEncoder().encode('x'.repeat(40))),
   };
   viewers.noneAlg = { token: `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"role":"admin","account":"acme","sub":"m"}').toString('base64url')}.` };
   viewers.badKey = { apiKey: 'not-a-key-at-all-123' };
@@ -97,8 +101,7 @@ describe('queries', () => {
   });
 
   it('hides internal notes from the user but not from admins', async () => {
-    const bodies = async (who: string) =>
-      (await t.gql(TicketConversationDocument, { id: ticketId }, viewers[who])).body.data!.ticket!.messages;
+    const bodies = async (who: string) => (await t.gql(TicketConversationDocument, { id: ticketId }, viewers[who])).body.data!.ticket!.messages;
     expect((await bodies('admin')).totalCount).toBe(2);
     expect(await bodies('owner')).toEqual({ totalCount: 1, edges: [{ node: { body: 'help' } }] });
   });
@@ -118,12 +121,7 @@ describe('mutations', () => {
       (id) => ({ id, admin: 'alice' }),
       { admin: 'ok', owner: 'FORBIDDEN', otherUser: 'FORBIDDEN', otherAccountKey: 'NOT_FOUND', anonymous: 'UNAUTHENTICATED' },
     ],
-    [
-      'setTicketOnHold',
-      SetTicketOnHoldDocument,
-      (id) => ({ id, onHold: false }),
-      { apiKey: 'ok', owner: 'FORBIDDEN', otherAccountAdmin: 'NOT_FOUND', expired: 'UNAUTHENTICATED' },
-    ],
+    ['setTicketOnHold', SetTicketOnHoldDocument, (id) => ({ id, onHold: false }), { apiKey: 'ok', owner: 'FORBIDDEN', otherAccountAdmin: 'NOT_FOUND', expired: 'UNAUTHENTICATED' }],
   ];
   for (const [name, operation, variables, table] of cases) {
     it.each(Object.entries(table))(`${name} for %s: %s`, async (who, expected) => {
@@ -170,12 +168,8 @@ describe('subscriptions', () => {
   };
 
   it('delivers each message only to those who may see it', async () => {
-    const subs = Object.fromEntries(
-      ['admin', 'apiKey', 'owner'].map((who) => [who, subscribe(t.wsClient(wsParams(who)), MESSAGES, { ticketId })]),
-    );
-    const refused = Object.fromEntries(
-      ['otherUser', 'otherAccountAdmin', 'otherAccountKey'].map((who) => [who, subscribe(t.wsClient(wsParams(who)), MESSAGES, { ticketId })]),
-    );
+    const subs = Object.fromEntries(['admin', 'apiKey', 'owner'].map((who) => [who, subscribe(t.wsClient(wsParams(who)), MESSAGES, { ticketId })]));
+    const refused = Object.fromEntries(['otherUser', 'otherAccountAdmin', 'otherAccountKey'].map((who) => [who, subscribe(t.wsClient(wsParams(who)), MESSAGES, { ticketId })]));
     // Marker events all three may see: active once one reached each, and whole once the last one did.
     const marker = (m: string) => t.events.messageAdded(messageMarker(ticketId, 6, m));
     await whenSubscribed(Object.values(subs), marker);

@@ -97,6 +97,7 @@ async function expectEveryTicketHasItsFirstMessage(target: GatewayProcess): Prom
 it('counts every network failure of the driver as SERVICE_UNAVAILABLE, also the pool clears that interrupt writes in flight', () => {
   // What an operation in flight gets when MongoDB dies under it depends on who notices first: its own
   // socket, or the monitor, which clears the pool and interrupts it (a rare timing, so built here).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- internal driver classes, not exported by its entry point
   const { PoolClearedError, PoolClearedOnNetworkError } = require('mongodb/lib/cmap/errors') as Record<string, new (pool: object) => Error>;
   const pool = { address: '127.0.0.1:27017', serverError: new MongoNetworkTimeoutError('connection 3 to 127.0.0.1:27017 timed out') };
   const errors = [
@@ -158,7 +159,9 @@ it('answers 503 within 5 s while MongoDB is down, says why, and recovers by itse
   const recovered = Date.now() - restarted;
   expect(target.process.running).toBe(true);
   expect(target.process.child.pid).toBe(pid);
-  report(`database outage: slowest answer while down ${firstUnavailable} ms; /readyz+/healthz ${ready.ms}/${health.ms} ms; whole outage check ${outageSeen} ms; recovered ${recovered} ms after MongoDB was back`);
+  report(
+    `database outage: slowest answer while down ${firstUnavailable} ms; /readyz+/healthz ${ready.ms}/${health.ms} ms; whole outage check ${outageSeen} ms; recovered ${recovered} ms after MongoDB was back`,
+  );
 
   // Nothing sent during the outage was queued and written on reconnect (the restarted MongoDB is
   // empty): no document write reached it before a marker the test sends now, once the gateway serves.
@@ -172,7 +175,9 @@ it('answers 503 within 5 s while MongoDB is down, says why, and recovers by itse
   // And writes work again, whole.
   const after = await ask(target, RAISE, raiseInput('after the outage'));
   expect(after.body.errors).toBeUndefined();
-  expect((await legacyCall(target, '/raise_ticket', { type: 'Payment', subject: 'after the outage (legacy)', userId: 6, comments: 'after the outage (legacy): first words' })).status).toBe(200);
+  expect(
+    (await legacyCall(target, '/raise_ticket', { type: 'Payment', subject: 'after the outage (legacy)', userId: 6, comments: 'after the outage (legacy): first words' })).status,
+  ).toBe(200);
   await expectEveryTicketHasItsFirstMessage(target);
 });
 
@@ -188,7 +193,11 @@ it('starts and stays up while its database is down, then serves once MongoDB app
   // Still up after more than one retry interval of the connection loop: it logged another failed attempt.
   const retries = () => target.logs().filter((entry) => entry.msg === 'MongoDB is not reachable; retrying').length;
   const before = retries();
-  await until(() => retries() >= Math.max(2, before + 1), 20_000, () => `another attempt to reach MongoDB (${retries()} so far)`);
+  await until(
+    () => retries() >= Math.max(2, before + 1),
+    20_000,
+    () => `another attempt to reach MongoDB (${retries()} so far)`,
+  );
   expect(target.process.running).toBe(true);
 
   const appeared = Date.now();

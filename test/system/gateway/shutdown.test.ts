@@ -66,7 +66,11 @@ it('SIGTERM during a burst: /readyz 503 at once, no 5xx, WebSockets closed with 
     }
   });
   // Under way: some requests of the burst answered already.
-  await until(() => outcomes.length >= 20, 10_000, () => `20 answers of the burst (got ${outcomes.length})`);
+  await until(
+    () => outcomes.length >= 20,
+    10_000,
+    () => `20 answers of the burst (got ${outcomes.length})`,
+  );
 
   const exit = new Promise<{ code: number | null; at: number }>((resolve) => target.process.child.once('exit', (code) => resolve({ code, at: Date.now() })));
   const closes = clients.map((socket) => socket.closed.then((closed): Closed & { at: number } => ({ ...closed, at: Date.now() })));
