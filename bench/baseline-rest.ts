@@ -3,7 +3,7 @@
  * deployed): plain express + mongoose `.lean()` on the same collections, models and indexes, with
  * the two reads of section 2 written the way one would by hand.
  *
- *   PORT=4100 MONGODB_URI=mongodb://127.0.0.1:27018/ MONGODB_DATABASE=bench_rest API_KEY=... ACCOUNT_ID=bench node dist/bench/baseline-rest.js
+ *   PORT=4100 MONGODB_URI=mongodb://127.0.0.1:27018/ MONGODB_DATABASE=bench_rest API_KEY=... ACCOUNT_ID=bench node dist-bench/bench/baseline-rest.js
  *
  *   GET /tickets/:id                  the ticket and the first 50 messages of its conversation
  *   GET /tickets?status=open&limit=50 a page of the account's tickets with that status, id ascending

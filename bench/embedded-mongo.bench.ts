@@ -3,7 +3,7 @@
  * insertOne, and findOne by _id / by an indexed equality at 1,000 and at 100,000 documents.
  * The goal is a lookup at 100k within 2x of the same lookup at 1k (hash maps, not scans).
  *
- *   npx tsc -p tsconfig.build.json && node dist/bench/embedded-mongo.bench.js
+ *   npx tsc -p bench/tsconfig.json && node dist-bench/bench/embedded-mongo.bench.js
  *
  * Prints a table and writes bench/results/embedded-mongo.json.
  */

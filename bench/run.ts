@@ -14,8 +14,9 @@
  * layers (where a GraphQL read's CPU goes, in-process); builds (before/after of two builds, only with
  * --only builds --before DIR).
  *
- * Servers are real processes (`node dist/src/index.js`, `node dist/bench/baseline-rest.js`) on a
- * standalone embedded MongoDB process (`node dist/src/embedded-mongo/cli.js`); autocannon runs here.
+ * Servers are real processes (`node dist-bench/src/index.js`, `node dist-bench/bench/baseline-rest.js`) on a
+ * standalone embedded MongoDB process (`node dist-bench/src/embedded-mongo/cli.js`), all built by
+ * bench/tsconfig.json; autocannon runs here.
  * Variants are interleaved (A B, B A, ...) and medians reported, because these machines are noisy.
  * Each section prints a table, writes bench/results/<section>.json and refreshes its block in
  * docs/benchmarks.md.

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generate } from '@graphql-codegen/cli';
+import { parse as parseYaml } from 'yaml';
 import { buildAppSchema, printAppSchema } from '../src/schema';
 
 const root = join(__dirname, '..');
@@ -34,7 +35,7 @@ describe('schema artifacts', () => {
   });
 
   it('the committed codegen output matches the operations (run `npm run codegen`)', async () => {
-    const outputs = await generate({ cwd: root, ...(require('yaml').parse(readFileSync(join(root, 'codegen.yml'), 'utf8')) as object), silent: true } as never, false);
+    const outputs = await generate({ cwd: root, ...(parseYaml(readFileSync(join(root, 'codegen.yml'), 'utf8')) as object), silent: true } as never, false);
     expect(outputs.length).toBeGreaterThan(0);
     for (const output of outputs as Array<{ filename: string; content: string }>) {
       expect(readFileSync(join(root, output.filename), 'utf8')).toBe(output.content);

@@ -1,6 +1,6 @@
 /**
  * The processes a benchmark measures: the standalone embedded MongoDB, the built gateway
- * (`node dist/src/index.js`) and the hand-written REST baseline, each a real child process.
+ * (`node dist-bench/src/index.js`) and the hand-written REST baseline, each a real child process.
  * Only PATH is inherited, so a developer's own MONGODB_URI or REDIS_URL cannot leak in.
  * Every child is killed when the runner exits, even after a failure.
  */
@@ -10,7 +10,7 @@ import path from 'node:path';
 import { Arrivals } from '../../test/helpers/arrivals';
 import { freePort } from '../../test/helpers/processes';
 
-/** The directory holding package.json above this file (it runs from dist/bench/lib). */
+/** The directory holding package.json above this file (it runs from dist-bench/bench/lib). */
 function repoRoot(): string {
   for (let dir = __dirname; path.dirname(dir) !== dir; dir = path.dirname(dir)) {
     if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
@@ -19,7 +19,8 @@ function repoRoot(): string {
 }
 
 export const ROOT = repoRoot();
-export const DIST = path.join(ROOT, 'dist');
+/** The build this runner belongs to (dist-bench/, see bench/tsconfig.json): its gateway is the one measured. */
+export const DIST = path.resolve(__dirname, '..', '..');
 
 const alive = new Set<ChildProcess>();
 process.once('exit', () => {
@@ -103,7 +104,7 @@ export interface MongoProcess extends Child {
   readonly uri: string;
 }
 
-/** `node dist/src/embedded-mongo/cli.js --port 0`: one standalone in-memory MongoDB. */
+/** `node dist-bench/src/embedded-mongo/cli.js --port 0`: one standalone in-memory MongoDB. */
 export async function startMongo(name = 'embedded-mongo'): Promise<MongoProcess> {
   const { child, lines } = startChild(name, path.join(DIST, 'src/embedded-mongo/cli.js'), {}, ['--max-old-space-size=4096'], ['--port', '0']);
   try {
@@ -151,7 +152,7 @@ export function gatewayEnv(mongoUri: string, database: string, port: number, log
   };
 }
 
-/** The built gateway, `node dist/src/index.js`, with `gatewayEnv` (plus `env`). */
+/** The built gateway, `node dist-bench/src/index.js`, with `gatewayEnv` (plus `env`). */
 export async function startGateway(
   name: string,
   mongoUri: string,

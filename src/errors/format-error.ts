@@ -7,7 +7,7 @@ import mongoose from 'mongoose';
 import { AppError, ServiceUnavailableError } from './app-error';
 import { graphQLErrorOf, maskedError } from './error-body';
 import { isErrorCode } from './error-table';
-import { requestIdOf } from '../shared/request-id';
+import { requestIdOf } from './request-id';
 
 export interface ErrorLogger {
   error(obj: object, msg: string): void;

@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { tagRequestId } from '../shared/request-id';
+import { tagRequestId } from './request-id';
 
 /** formatError is given no context: this tags every error with its request's id for it. */
 export function requestIdPlugin(): ApolloServerPlugin<{ requestId: string }> {

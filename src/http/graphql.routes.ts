@@ -5,7 +5,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import type { Config } from '../config';
 import type { AppContext } from '../context';
 import { AppError, graphQLErrorBody, httpStatusOf, toGraphQLError } from '../errors';
-import { tagRequestId } from '../shared/request-id';
+import { tagRequestId } from '../errors/request-id';
 
 export interface GraphQLRouteDeps {
   apollo: ApolloServer<AppContext>;

@@ -1,13 +1,9 @@
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { AuthService, signToken } from '../../src/auth/auth.service';
 import { UnauthenticatedError } from '../../src/errors';
 
 const secret = 'unit-test-secret-of-at-least-32-chars!!';
 const key = 'service-key-0123456789';
 const auth = new AuthService({ jwtSecret: secret, apiKeys: [{ key, accountId: 'acme' }], openMode: false, defaultAccountId: 'default' });
-const root = path.join(__dirname, '../..');
 
 describe('AuthService', () => {
   it('resolves admin and user JWTs and API keys into viewers', async () => {
@@ -38,13 +34,4 @@ describe('AuthService', () => {
     expect(await open.resolve({})).toMatchObject({ role: 'admin', accountId: 'dev-account' });
     await expect(open.resolve({ authorization: 'Bearer whatever' })).rejects.toThrow(UnauthenticatedError);
   });
-
-  it('`npm run token` prints a JWT the server accepts', async () => {
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      ['-r', path.join(root, 'test/helpers/ts-register.js'), path.join(root, 'src/auth/token-cli.ts'), '--role', 'admin', '--sub', 'alice@example.com', '--account', 'acme'],
-      { env: { ...process.env, JWT_SECRET: secret, API_KEYS: '' } },
-    );
-    expect(await auth.resolve({ authorization: `Bearer ${stdout.trim()}` })).toMatchObject({ role: 'admin', username: 'alice@example.com', accountId: 'acme' });
-  }, 30000);
 });

@@ -669,16 +669,31 @@ describe('wire robustness', () => {
     const { host, port } = hostPort(mongo.uri);
     const body = Buffer.from(serialize({ insert: 'w0', documents: [{ a: 1 }], $db: mongo.dbName }));
     const frame = Buffer.concat([header(16 + 4 + 1 + body.length, 2013), Buffer.from([2, 0, 0, 0, 0]), body]);
-    const got = await new Promise<number>((resolve) => {
-      let bytes = 0;
-      const socket = net.connect(port, host, () => socket.write(frame));
-      socket.on('data', (d) => (bytes += d.length));
-      setTimeout(() => {
+    // Then, on the same socket, a ping (request id 2) that does want a reply: replies come in the order
+    // of the requests, so a reply to the moreToCome message would arrive before the ping's.
+    const pingBody = Buffer.from(serialize({ ping: 1, $db: mongo.dbName }));
+    const ping = Buffer.concat([header(16 + 4 + 1 + pingBody.length, 2013), Buffer.from([0, 0, 0, 0, 0]), pingBody]);
+    ping.writeInt32LE(2, 4);
+    const received = await new Promise<Buffer>((resolve, reject) => {
+      let bytes = Buffer.alloc(0);
+      const socket = net.connect(port, host, () => socket.write(Buffer.concat([frame, ping])));
+      const timer = setTimeout(() => {
         socket.destroy();
-        resolve(bytes);
-      }, 300);
+        reject(new Error(`no reply to the ping within 5 s (received ${bytes.length} bytes)`));
+      }, 5000);
+      socket.on('error', reject);
+      socket.on('data', (d) => {
+        bytes = Buffer.concat([bytes, d]);
+        if (bytes.length >= 4 && bytes.length >= bytes.readInt32LE(0)) {
+          clearTimeout(timer);
+          socket.destroy();
+          resolve(bytes);
+        }
+      });
     });
-    expect(got).toBe(0);
+    // The first reply answers the ping (responseTo 2), and it is all that came.
+    expect(received.readInt32LE(8)).toBe(2);
+    expect(received.length).toBe(received.readInt32LE(0));
     expect(await db.collection('w0').countDocuments()).toBe(1);
   });
 });

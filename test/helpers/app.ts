@@ -1,14 +1,20 @@
+/**
+ * The gateway in the test process (`startApp` on a database of its own, a free port, a clock the
+ * test moves): real HTTP and real WebSockets against it, and its internals at hand (the container,
+ * the driver's commands, the event bus to publish markers through).
+ */
 import 'reflect-metadata';
-import WebSocket from 'ws';
-import { createClient, type Client } from 'graphql-ws';
+import type { Client } from 'graphql-ws';
 import { loadConfig } from '../../src/config';
 import { startApp, type RunningApp } from '../../src/index';
-import { signToken, type TokenClaims } from '../../src/auth/auth.service';
-import { startTestMongo } from './mongo';
+import type { TokenClaims } from '../../src/auth/auth.service';
+import { EventBus, type MessageAddedEvent, type TicketUpdatedEvent } from '../../src/shared/events';
+import { API_KEYS, JWT_SECRET, token, type Credentials } from './credentials';
+import { gql, liveClient, type GqlResult, type GraphQLTarget, type Operation } from './graphql';
+import { CommandLog, startTestMongo, type Command } from './mongo';
 
-export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';
-export const ACME_KEY = 'acme-api-key-0123456789';
-export const GLOBEX_KEY = 'globex-api-key-0123456789';
+export { ACME_KEY, GLOBEX_KEY, ADMIN, JWT_SECRET, type Credentials } from './credentials';
+export { subscribe, type GqlResult } from './graphql';
 
 /** A clock the tests move by hand. */
 export class TestClock {
@@ -22,42 +28,33 @@ export class TestClock {
   }
 }
 
-export interface GqlResult<T = any> {
-  status: number;
-  body: { data?: T; errors?: Array<{ message: string; path?: Array<string | number>; extensions?: Record<string, any> }> };
-}
-
-export interface Credentials {
-  token?: string;
-  apiKey?: string;
-}
-
-export interface TestApp {
+export interface TestApp extends GraphQLTarget {
   app: RunningApp;
-  url: string;
-  wsUrl: string;
   clock: TestClock;
-  /** Names of the database commands the gateway sent (with `monitorCommands`). */
-  commands: string[];
-  gql<T = any>(query: string, variables?: Record<string, unknown>, credentials?: Credentials): Promise<GqlResult<T>>;
+  /** The driver commands the gateway sent (started with `monitorCommands`; otherwise undefined). */
+  commands?: CommandLog;
+  /** Publishes live events the way the services do (markers for subscriptions). */
+  events: EventBus;
+  /** POST /graphql, with no credentials unless given. */
+  gql<T = any, V = Record<string, unknown>>(operation: Operation<T, V>, variables?: V, credentials?: Credentials): Promise<GqlResult<T>>;
   token(claims: Partial<TokenClaims> & Pick<TokenClaims, 'role'>, expiresIn?: string | number): Promise<string>;
+  /** A graphql-ws client (disposed by `stop`). */
   wsClient(connectionParams?: Record<string, unknown>): Client;
   stop(): Promise<void>;
 }
 
 export async function startTestApp(env: Record<string, string> = {}, options: { monitorCommands?: boolean } = {}): Promise<TestApp> {
   const mongo = await startTestMongo();
-  const dbName = new URL(mongo.uri).pathname.slice(1) || 'tg_test';
   const config = loadConfig({
     NODE_ENV: 'test',
     HOST: '127.0.0.1',
     PORT: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     MONGODB_URI: mongo.uri,
-    MONGODB_DATABASE: dbName,
+    MONGODB_DATABASE: mongo.dbName,
     MONGODB_WRITE_CONCERN: '1',
-    JWT_SECRET: TEST_JWT_SECRET,
-    API_KEYS: `${ACME_KEY}:acme,${GLOBEX_KEY}:globex`,
+    JWT_SECRET,
+    API_KEYS,
     // The outbox sweep only finishes what a stopped process left: in-process tests count their own
     // commands, so it runs at start only unless a test asks for it.
     EVENT_RELAY_INTERVAL_MS: '3600000',
@@ -65,30 +62,18 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
   });
   const clock = new TestClock();
   const app = await startApp(config, { clock: clock.now, monitorCommands: options.monitorCommands ?? false });
-  const commands: string[] = [];
-  if (options.monitorCommands) {
-    app.database.connection.getClient().on('commandStarted', (event) => commands.push(event.commandName));
-  }
   const clients: Client[] = [];
-  const wsUrl = `ws://127.0.0.1:${app.port}/graphql`;
+  const target = { url: `http://127.0.0.1:${app.port}`, wsUrl: `ws://127.0.0.1:${app.port}/graphql` };
   return {
+    ...target,
     app,
-    url: `http://127.0.0.1:${app.port}`,
-    wsUrl,
     clock,
-    commands,
-    async gql(query, variables, credentials = {}) {
-      const headers: Record<string, string> = { 'content-type': 'application/json' };
-      if (credentials.token) headers.authorization = `Bearer ${credentials.token}`;
-      if (credentials.apiKey) headers['x-api-key'] = credentials.apiKey;
-      const response = await fetch(`http://127.0.0.1:${app.port}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
-      return { status: response.status, body: (await response.json()) as GqlResult['body'] };
-    },
-    token(claims, expiresIn) {
-      return signToken(TEST_JWT_SECRET, { account: 'acme', ...claims } as TokenClaims, expiresIn);
-    },
+    commands: options.monitorCommands ? new CommandLog(app.database.connection.getClient(), config.mongodbDatabase) : undefined,
+    events: new EventBus(app.container.pubSub),
+    gql: (operation, variables, credentials = {}) => gql(target, operation, variables, credentials),
+    token,
     wsClient(connectionParams = {}) {
-      const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams, retryAttempts: 0, lazy: true });
+      const { client } = liveClient(target, connectionParams);
       clients.push(client);
       return client;
     },
@@ -100,55 +85,48 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
   };
 }
 
-/** Collects the events of one subscription; `next()` waits for the following one. */
-export function subscribe<T = any>(client: Client, query: string, variables: Record<string, unknown> = {}) {
-  const values: Array<{ data?: T; errors?: any[] }> = [];
-  const waiters: Array<() => void> = [];
-  let error: unknown;
-  let completed = false;
-  const dispose = client.subscribe<T>(
-    { query, variables },
-    {
-      next: (value) => {
-        values.push(value as { data?: T; errors?: any[] });
-        waiters.splice(0).forEach((w) => w());
-      },
-      error: (e) => {
-        error = e;
-        waiters.splice(0).forEach((w) => w());
-      },
-      complete: () => {
-        completed = true;
-        waiters.splice(0).forEach((w) => w());
-      },
-    },
-  );
+/** The driver commands `action` caused, up to a marker sent once it resolved (see CommandLog). */
+export function commandsDuring<T>(t: Pick<TestApp, 'commands'>, action: () => Promise<T>): Promise<{ result: T; commands: Command[] }> {
+  if (!t.commands) throw new Error('commandsDuring needs startTestApp(env, { monitorCommands: true })');
+  return t.commands.during(action);
+}
+
+/** A messageAdded event of acme carrying `marker` as its body, shown to users. */
+export function messageMarker(ticketId: number | string, ticketUserId: number, marker: string, accountId = 'acme'): MessageAddedEvent {
   return {
-    values,
-    get error() {
-      return error;
-    },
-    get completed() {
-      return completed;
-    },
-    dispose,
-    /** Resolves when at least `count` values arrived (or the subscription ended), or rejects after `ms`. */
-    async waitFor(count: number, ms = 3000): Promise<void> {
-      const deadline = Date.now() + ms;
-      while (values.length < count && error === undefined && !completed) {
-        const left = deadline - Date.now();
-        if (left <= 0) throw new Error(`timed out waiting for ${count} events (got ${values.length})`);
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, left);
-          waiters.push(() => {
-            clearTimeout(timer);
-            resolve();
-          });
-        });
-      }
-    },
+    accountId,
+    ticketId: Number(ticketId),
+    ticketUserId,
+    id: `${ticketId}:${marker}`,
+    seq: Number(marker),
+    sender: 'admin',
+    senderName: 'marker',
+    body: marker,
+    showToUser: true,
+    createdAt: '2026-03-02T10:00:00.000Z',
   };
 }
 
-/** Waits until the server has registered a subscription (graphql-ws gives no ack per subscription). */
-export const settle = (ms = 100) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * A ticketUpdated event carrying `marker` as the ticket id (for subscribers to every visible ticket)
+ * and as `assignedTo`, for `ticket` (a user's ticket of acme unless told).
+ */
+export function ticketMarker(marker: string, ticket: { ticketId?: number | string; userId?: number; accountId?: string } = {}): TicketUpdatedEvent {
+  return {
+    accountId: ticket.accountId ?? 'acme',
+    ticketId: Number(ticket.ticketId ?? marker),
+    userId: ticket.userId ?? 6,
+    subject: 'marker',
+    type: 'Marker',
+    groupName: 'Marker',
+    priority: 'medium',
+    status: 'open',
+    due: '2026-03-02T10:00:00.000Z',
+    assignedTo: marker,
+    closedAt: null,
+    resolutionType: null,
+    resolutionSubject: null,
+    createdAt: '2026-03-02T10:00:00.000Z',
+    updatedAt: '2026-03-02T10:00:00.000Z',
+  };
+}

@@ -1,13 +1,14 @@
 /**
  * A real `redis-server` for one test file, on a free port, without persistence, with a password
  * (so tests can check that it never reaches a log). `stop()` and `start()` take it down and bring
- * it back on the same port. There is deliberately no skip when redis-server is missing: the
- * scale-out tests fail with a message saying how to install it.
+ * it back on the same port. A suite that starts one (through `redisServerBin()`) is skipped as a whole
+ * when redis-server is missing, unless CI=true: see test/setup/redis-server.js.
  */
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { freePort, spawnProcess, until, type ManagedProcess } from './processes';
+import { INSTALL_HINT, findRedisServer } from '../setup/redis-server';
 
 export interface TestRedis {
   readonly port: number;
@@ -31,7 +32,12 @@ export interface TestRedis {
   start(): Promise<void>;
 }
 
-const INSTALL_HINT = 'The scale-out tests need a real Redis: install it (Debian/Ubuntu: apt-get install -y redis-server) so that `redis-server` is on PATH.';
+/** The redis-server executable (REDIS_SERVER_BIN, else PATH). */
+function redisServerBin(): string {
+  const bin = findRedisServer();
+  if (!bin) throw new Error(`redis-server could not be started (not found on PATH). ${INSTALL_HINT}`);
+  return bin;
+}
 
 /** PING over a raw socket: no client library state, no retries. */
 function rawPing(port: number, password: string, ms = 1000): Promise<boolean> {
@@ -61,7 +67,7 @@ export async function startRedis(timeoutMs = 15000): Promise<TestRedis> {
   const launch = async (): Promise<void> => {
     const child = spawnProcess(
       `redis-server:${port}`,
-      'redis-server',
+      redisServerBin(),
       ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--requirepass', password, '--dir', '/tmp'],
       { PATH: process.env.PATH },
     );

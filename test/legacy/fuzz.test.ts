@@ -9,8 +9,9 @@
  * also validated against the OpenAPI document.
  */
 import { ACME_KEY, type TestApp } from '../helpers/app';
+import { raiseTicket, snapshot } from '../helpers/tickets';
 import { OpenApiValidator } from './openapi-validator';
-import { expectEnvelope, legacy, type LegacyCall, type LegacyResponse, raiseViaGraphQL, snapshot, startLegacyApp } from './helpers';
+import { expectEnvelope, legacy, type LegacyCall, type LegacyResponse, startLegacyApp } from '../helpers/legacy';
 
 const SEED = Number(process.env.LEGACY_FUZZ_SEED ?? 20161121);
 const REQUESTS = 1200;
@@ -96,9 +97,9 @@ let closedId: string;
 
 beforeAll(async () => {
   t = await startLegacyApp();
-  openId = await raiseViaGraphQL(t, { userId: 6 });
-  closedId = await raiseViaGraphQL(t, { userId: 6, closeImmediately: true, resolution: { type: 'Fixed', subject: 'Done' } });
-  await raiseViaGraphQL(t, { userId: 7 });
+  openId = await raiseTicket(t, { userId: 6 });
+  closedId = await raiseTicket(t, { userId: 6, closeImmediately: true, resolution: { type: 'Fixed', subject: 'Done' } });
+  await raiseTicket(t, { userId: 7 });
 });
 afterAll(async () => {
   await t?.stop();
@@ -434,7 +435,7 @@ it(`never a 2xx or 5xx for ${REQUESTS} malformed requests (seed ${SEED}), always
   expect(failures.slice(0, 20)).toEqual([]);
   expect(await snapshot(t)).toEqual(before);
   // No id was consumed by a refused raise: the next ticket continues the sequence.
-  const next = await raiseViaGraphQL(t, { userId: 6 });
+  const next = await raiseTicket(t, { userId: 6 });
   expect(Number(next)).toBe(Math.max(...before.map((ticket: any) => Number(ticket.id))) + 1);
   // Every family of refusal was exercised.
   for (const status of [400, 401, 403, 404, 405, 409]) expect(statuses.get(status) ?? 0).toBeGreaterThan(0);

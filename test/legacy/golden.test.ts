@@ -5,8 +5,10 @@
  * LEGACY_TIMEZONE is Asia/Kolkata (UTC+5:30), so every time below is a wall time of that zone.
  */
 import { GLOBEX_KEY, type TestApp } from '../helpers/app';
+import { gqlData } from '../helpers/graphql';
+import { raiseTicket, ticketCount } from '../helpers/tickets';
 import { OpenApiValidator } from './openapi-validator';
-import { errorText, expectEnvelope, gqlData, legacy, type LegacyCall, type LegacyResponse, raiseViaGraphQL, ticketCount, startLegacyApp } from './helpers';
+import { errorText, expectEnvelope, legacy, type LegacyCall, type LegacyResponse, startLegacyApp } from '../helpers/legacy';
 
 let t: TestApp;
 let validator: OpenApiValidator;
@@ -119,12 +121,12 @@ describe('V2 get_tickets', () => {
 
   beforeAll(async () => {
     t.clock.set(ist('2017-11-21 17:01:51'));
-    a = await raiseViaGraphQL(t, { userId: 201, type: 'Payment', subject: 'Unable to pay online', priority: 'MEDIUM' });
+    a = await raiseTicket(t, { userId: 201, type: 'Payment', subject: 'Unable to pay online', priority: 'MEDIUM' });
     t.clock.set(ist('2017-11-21 17:03:23'));
-    b = await raiseViaGraphQL(t, { userId: 201, type: 'Access', subject: 'Locked out', priority: 'HIGH' });
+    b = await raiseTicket(t, { userId: 201, type: 'Access', subject: 'Locked out', priority: 'HIGH' });
     t.clock.set(ist('2017-11-22 09:00:00'));
-    c = await raiseViaGraphQL(t, { userId: 202, type: 'Payment', subject: 'Refund', priority: 'LOW' });
-    globex = await raiseViaGraphQL(t, { userId: 201 }, { apiKey: GLOBEX_KEY });
+    c = await raiseTicket(t, { userId: 202, type: 'Payment', subject: 'Refund', priority: 'LOW' });
+    globex = await raiseTicket(t, { userId: 201 }, { apiKey: GLOBEX_KEY });
     await gqlData(t, 'mutation($id: ID!) { assignTicket(id: $id, admin: "admin@example.com") { id } }', { id: b });
     t.clock.set(ist('2017-11-22 10:00:00'));
   });
@@ -215,8 +217,8 @@ describe('V3 send_message', () => {
   let closed: string;
   beforeAll(async () => {
     t.clock.set(ist('2016-11-21 19:06:34'));
-    id = await raiseViaGraphQL(t, { userId: 301 });
-    closed = await raiseViaGraphQL(t, { userId: 301, closeImmediately: true, resolution: { type: 'Fixed', subject: 'Done' } });
+    id = await raiseTicket(t, { userId: 301 });
+    closed = await raiseTicket(t, { userId: 301, closeImmediately: true, resolution: { type: 'Fixed', subject: 'Done' } });
   });
   const message = { ticketMessage: 'ok. Looking on it', sender: 'admin', sender_name: 'admin@example.com', showToUser: 'false' };
 
@@ -265,7 +267,7 @@ describe('V3 send_message', () => {
 describe('V4 get_ticket_details', () => {
   it('answers the whole conversation in order (internal notes included) and the ticket state, as the sample', async () => {
     t.clock.set(ist('2016-11-16 13:07:26'));
-    const id = await raiseViaGraphQL(t, { userId: 6, comments: 'connection timeout' });
+    const id = await raiseTicket(t, { userId: 6, comments: 'connection timeout' });
     t.clock.set(ist('2016-11-21 19:06:34'));
     await api('/send_message', { form: { ticketId: id, ticketMessage: 'ok. Looking on it', sender: 'admin', sender_name: 'admin@example.com', showToUser: '0' } });
     t.clock.set(ist('2016-11-21 19:07:11'));
@@ -286,13 +288,13 @@ describe('V4 get_ticket_details', () => {
   });
 
   it('says "NULL" for an unassigned ticket', async () => {
-    const id = await raiseViaGraphQL(t, { userId: 6 });
+    const id = await raiseTicket(t, { userId: 6 });
     expect((await api(`/get_ticket_details/${id}`)).json.message.ticket_details.assigned_to).toBe('NULL');
   });
 
   it("404 for an unknown ticket or another account's, 400 for a malformed id", async () => {
     await expectError('/get_ticket_details/999999', {}, 404, 'No ticket with the ID 999999 was found');
-    const theirs = await raiseViaGraphQL(t, {}, { apiKey: GLOBEX_KEY });
+    const theirs = await raiseTicket(t, {}, { apiKey: GLOBEX_KEY });
     await expectError(`/get_ticket_details/${theirs}`, {}, 404, `No ticket with the ID ${theirs} was found`);
     await expectError('/get_ticket_details/abc', {}, 400, 'ticketId is required and must be a positive integer');
     await expectError('/get_ticket_details/0', {}, 400, 'ticketId is required and must be a positive integer');
@@ -302,7 +304,7 @@ describe('V4 get_ticket_details', () => {
 
 describe('V5 close_ticket', () => {
   it('closes, and closing again answers the same and changes nothing', async () => {
-    const id = await raiseViaGraphQL(t, { userId: 501 });
+    const id = await raiseTicket(t, { userId: 501 });
     const first = await api(`/close_ticket/${id}`);
     expect(first.text).toBe('{"status":"success","errorCode":200,"message":"The ticket has been closed"}');
     const closed = await ticketOf(id);
@@ -314,7 +316,7 @@ describe('V5 close_ticket', () => {
   });
 
   it('stores a resolution given whole, and refuses half of one', async () => {
-    const id = await raiseViaGraphQL(t, { userId: 501 });
+    const id = await raiseTicket(t, { userId: 501 });
     await expectError(`/close_ticket/${id}`, { form: { resolutionType: 'Refund' } }, 400, 'resolutionSubject is required and must not be empty');
     await expectError(`/close_ticket/${id}`, { query: { resolutionSubject: 'Refunded' } }, 400, 'resolutionType is required and must not be empty');
     expect((await ticketOf(id)).status).toBe('UNASSIGNED');
@@ -330,7 +332,7 @@ describe('V5 close_ticket', () => {
 
 describe('V6 assign_ticket_to_admin', () => {
   it('assigns: unassigned becomes open, onhold stays onhold', async () => {
-    const id = await raiseViaGraphQL(t, { userId: 601 });
+    const id = await raiseTicket(t, { userId: 601 });
     const response = await api('/assign_ticket_to_admin', { form: { ticketId: id, admin: ' alice ' } });
     expect(response.text).toBe('{"status":"success","errorCode":200,"message":"Admin assigned to the ticket successfully"}');
     expect(await ticketOf(id)).toMatchObject({ status: 'OPEN', assignedTo: 'alice' });
@@ -341,7 +343,7 @@ describe('V6 assign_ticket_to_admin', () => {
   });
 
   it('409 on a closed ticket, 404 on an unknown one, 400 without an admin', async () => {
-    const id = await raiseViaGraphQL(t, { userId: 601, closeImmediately: true, resolution: { type: 'a', subject: 'b' } });
+    const id = await raiseTicket(t, { userId: 601, closeImmediately: true, resolution: { type: 'a', subject: 'b' } });
     await expectError('/assign_ticket_to_admin', { form: { ticketId: id, admin: 'alice' } }, 409, `Ticket ${id} is closed: reopen it before assigning it`);
     await expectError('/assign_ticket_to_admin', { form: { ticketId: '999999', admin: 'alice' } }, 404, 'No ticket with the ID 999999 was found');
     await expectError('/assign_ticket_to_admin', { form: { ticketId: id, admin: '   ' } }, 400, 'admin is required and must not be empty');
@@ -349,7 +351,7 @@ describe('V6 assign_ticket_to_admin', () => {
   });
 
   it("400 for an admin over 254 characters (the limit is the GraphQL layer's), and nothing written", async () => {
-    const id = await raiseViaGraphQL(t, { userId: 601 });
+    const id = await raiseTicket(t, { userId: 601 });
     const before = await ticketOf(id);
     await expectError('/assign_ticket_to_admin', { form: { ticketId: id, admin: 'a'.repeat(255) } }, 400, 'admin must be at most 254 characters');
     expect(await ticketOf(id)).toEqual(before);
@@ -359,7 +361,7 @@ describe('V6 assign_ticket_to_admin', () => {
 describe('V7 reopen_ticket', () => {
   it('reopens a closed ticket: message before errorCode, the reason appended, due restarted', async () => {
     t.clock.set(ist('2016-11-21 10:00:00'));
-    const id = await raiseViaGraphQL(t, { userId: 701, priority: 'HIGH' });
+    const id = await raiseTicket(t, { userId: 701, priority: 'HIGH' });
     await api(`/close_ticket/${id}`);
     t.clock.set(ist('2016-11-23 12:00:00'));
     const response = await api('/reopen_ticket', { form: { ticketId: id, userId: '701', comments: 'still broken' } });
@@ -370,7 +372,7 @@ describe('V7 reopen_ticket', () => {
   });
 
   it('reopens an assigned ticket as open', async () => {
-    const id = await raiseViaGraphQL(t, { userId: 701 });
+    const id = await raiseTicket(t, { userId: 701 });
     await api('/assign_ticket_to_admin', { form: { ticketId: id, admin: 'alice' } });
     await api(`/close_ticket/${id}`);
     await api('/reopen_ticket', { json: { ticketId: id, userId: 701, comments: 'again' } });
@@ -378,7 +380,7 @@ describe('V7 reopen_ticket', () => {
   });
 
   it('403 for another user, 409 for an open ticket, 404 for an unknown one, 400 for missing fields', async () => {
-    const id = await raiseViaGraphQL(t, { userId: 701 });
+    const id = await raiseTicket(t, { userId: 701 });
     await expectError('/reopen_ticket', { form: { ticketId: id, userId: '702', comments: 'x' } }, 403, `User 702 is not the user of ticket ${id}`);
     await expectError('/reopen_ticket', { form: { ticketId: id, userId: '701', comments: 'x' } }, 409, `Ticket ${id} is not closed: only a closed ticket can be reopened`);
     await expectError('/reopen_ticket', { form: { ticketId: '999999', userId: '701', comments: 'x' } }, 404, 'No ticket with the ID 999999 was found');
@@ -390,7 +392,7 @@ describe('V7 reopen_ticket', () => {
 
 describe('V8 ticket_rating', () => {
   it('rates a closed ticket (message before errorCode, "ID214" without a space); rating again replaces', async () => {
-    const id = await raiseViaGraphQL(t, { userId: 801 });
+    const id = await raiseTicket(t, { userId: 801 });
     await api(`/close_ticket/${id}`);
     const response = await api('/ticket_rating', { form: { ticketId: id, userId: '801', ratingValue: '4' } });
     expect(response.text).toBe(`{"status":"success","message":"Thanks for your feedback, your rating has been saved for the ticket ID${id}","errorCode":200}`);
@@ -400,7 +402,7 @@ describe('V8 ticket_rating', () => {
   });
 
   it('400 for a value outside 1–5 or not an integer, 403 for another user, 409 for an open ticket', async () => {
-    const id = await raiseViaGraphQL(t, { userId: 801 });
+    const id = await raiseTicket(t, { userId: 801 });
     await expectError('/ticket_rating', { form: { ticketId: id, userId: '801', ratingValue: '3' } }, 409, `Ticket ${id} is not closed: only a closed ticket can be rated`);
     await api(`/close_ticket/${id}`);
     await expectError('/ticket_rating', { form: { ticketId: id, userId: '801', ratingValue: '6' } }, 400, 'ratingValue must be an integer from 1 to 5');
@@ -437,7 +439,7 @@ describe('common answers', () => {
   });
 
   it('every endpoint answers GET as well as POST', async () => {
-    const id = await raiseViaGraphQL(t, { userId: 901 });
+    const id = await raiseTicket(t, { userId: 901 });
     expect((await api('/raise_ticket', { query: { type: 'T', subject: 'S', userId: 901, comments: 'C' } })).status).toBe(200);
     expect((await api('/send_message', { query: { ticketId: id, ticketMessage: 'm', sender: 'admin', sender_name: 'a', showToUser: 'true' } })).status).toBe(200);
     expect((await api('/assign_ticket_to_admin', { query: { ticketId: id, admin: 'a' } })).status).toBe(200);

@@ -4,8 +4,10 @@
  * concurrent calls behave (distinct ids, no lost message); lists and conversations longer than
  * GraphQL's 200-item page come back whole and in order.
  */
-import { ACME_KEY, settle, subscribe, type TestApp } from '../helpers/app';
-import { expectEnvelope, gqlData, legacy, type LegacyCall, raiseViaGraphQL, ticketCount, startLegacyApp } from './helpers';
+import { ACME_KEY, messageMarker, subscribe, ticketMarker, type TestApp } from '../helpers/app';
+import { flush, gqlData, whenSubscribed } from '../helpers/graphql';
+import { expectEnvelope, legacy, type LegacyCall, startLegacyApp } from '../helpers/legacy';
+import { raiseTicket, ticketCount } from '../helpers/tickets';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -33,7 +35,7 @@ describe('parity: /api/v1 and GraphQL leave the same state', () => {
   it('through a whole lifecycle: raise, messages, assign, close with a resolution, rate, reopen', async () => {
     t.clock.set('2026-03-02T10:00:00.000Z');
     const rest = (await ok('/raise_ticket', { form: { type: 'Payment', subject: 'Unable to pay', userId: '6', comments: 'timeout', priority: 'High' } })).ticketId;
-    const gql = await raiseViaGraphQL(t, { type: 'Payment', subject: 'Unable to pay', userId: 6, comments: 'timeout', priority: 'HIGH' });
+    const gql = await raiseTicket(t, { type: 'Payment', subject: 'Unable to pay', userId: 6, comments: 'timeout', priority: 'HIGH' });
     expect(await stateOf(rest)).toEqual(await stateOf(gql));
 
     t.clock.advance(60_000);
@@ -84,7 +86,7 @@ describe('parity: /api/v1 and GraphQL leave the same state', () => {
         },
       })
     ).ticketId;
-    const gql = await raiseViaGraphQL(t, {
+    const gql = await raiseTicket(t, {
       type: 'Access',
       subject: 'Locked',
       userId: 7,
@@ -96,7 +98,7 @@ describe('parity: /api/v1 and GraphQL leave the same state', () => {
   });
 
   it('and reads agree: get_tickets and get_ticket_details show what GraphQL shows', async () => {
-    const id = await raiseViaGraphQL(t, { userId: 8, comments: 'hello' });
+    const id = await raiseTicket(t, { userId: 8, comments: 'hello' });
     const state = await stateOf(id);
     const row = (await ok('/get_tickets/8')).data.at(-1).Ticket;
     // Europe/Berlin is UTC+1 in March 2026.
@@ -133,11 +135,14 @@ describe('GraphQL plugins apply to the shim too', () => {
 
 describe('live: a message sent through /api/v1 reaches GraphQL subscribers', () => {
   it('publishes messageAdded and ticketUpdated', async () => {
-    const id = await raiseViaGraphQL(t, { userId: 9 });
+    const id = await raiseTicket(t, { userId: 9 });
     const client = t.wsClient({ apiKey: ACME_KEY });
     const messages = subscribe(client, 'subscription($id: ID!) { messageAdded(ticketId: $id) { ticketId sender senderName body showToUser } }', { id });
     const updates = subscribe(client, 'subscription($id: ID) { ticketUpdated(id: $id) { id status assignedTo } }', { id });
-    await settle(200);
+    await Promise.all([
+      whenSubscribed([messages], (m) => t.events.messageAdded(messageMarker(id, 9, m))),
+      whenSubscribed([updates], (m) => t.events.ticketUpdated(ticketMarker(m, { ticketId: id, userId: 9 }))),
+    ]);
     await ok('/send_message', { form: { ticketId: id, ticketMessage: 'live from v1', sender: 'admin', sender_name: 'alice', showToUser: '1' } });
     await messages.waitFor(1);
     expect(messages.values[0]).toEqual({ data: { messageAdded: { ticketId: id, sender: 'ADMIN', senderName: 'alice', body: 'live from v1', showToUser: true } } });
@@ -149,14 +154,16 @@ describe('live: a message sent through /api/v1 reaches GraphQL subscribers', () 
   });
 
   it('and a user subscriber gets the visible message but never an internal note', async () => {
-    const id = await raiseViaGraphQL(t, { userId: 10 });
+    const id = await raiseTicket(t, { userId: 10 });
     const userClient = t.wsClient({ authorization: `Bearer ${await t.token({ role: 'user', userId: 10 })}` });
     const seen = subscribe(userClient, 'subscription($id: ID!) { messageAdded(ticketId: $id) { body } }', { id });
-    await settle(200);
+    const marker = (m: string) => t.events.messageAdded(messageMarker(id, 10, m));
+    await whenSubscribed([seen], marker);
     await ok('/send_message', { form: { ticketId: id, ticketMessage: 'internal', sender: 'admin', sender_name: 'alice', showToUser: 'false' } });
     await ok('/send_message', { form: { ticketId: id, ticketMessage: 'public', sender: 'admin', sender_name: 'alice', showToUser: 'true' } });
     await seen.waitFor(1);
-    await settle(100);
+    // A marker sent after both: the public message arrived first and alone.
+    await flush([seen], marker);
     expect(seen.values).toEqual([{ data: { messageAdded: { body: 'public' } } }]);
     seen.dispose();
   });
@@ -180,7 +187,7 @@ describe('concurrency', () => {
   });
 
   it('40 concurrent messages on one ticket are all stored', async () => {
-    const id = await raiseViaGraphQL(t, { userId: 43 });
+    const id = await raiseTicket(t, { userId: 43 });
     const responses = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
         legacy(t, '/send_message', { form: { ticketId: id, ticketMessage: `message ${i}`, sender: i % 2 ? 'user' : 'admin', sender_name: `s${i}`, showToUser: 'true' } }),
@@ -201,7 +208,7 @@ describe('concurrency', () => {
 describe('beyond one GraphQL page (200)', () => {
   it('get_tickets returns every match in id order, and limit/offset slice across pages', async () => {
     for (let batch = 0; batch < 11; batch += 1) {
-      await Promise.all(Array.from({ length: 20 }, (_, i) => raiseViaGraphQL(t, { userId: 44, subject: `bulk ${batch}-${i}` })));
+      await Promise.all(Array.from({ length: 20 }, (_, i) => raiseTicket(t, { userId: 44, subject: `bulk ${batch}-${i}` })));
     }
     const all: string[] = [];
     let after: string | null = null;
@@ -227,7 +234,7 @@ describe('beyond one GraphQL page (200)', () => {
   });
 
   it('get_ticket_details returns a conversation of more than 200 messages whole, in the order written', async () => {
-    const id = await raiseViaGraphQL(t, { userId: 45, comments: 'm0' });
+    const id = await raiseTicket(t, { userId: 45, comments: 'm0' });
     for (let batch = 0; batch < 21; batch += 1) {
       await Promise.all(
         Array.from({ length: 10 }, (_, i) => {

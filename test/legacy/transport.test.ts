@@ -6,7 +6,8 @@
 import { request as httpRequest } from 'node:http';
 import { ACME_KEY, GLOBEX_KEY, type TestApp } from '../helpers/app';
 import { startTestMongo } from '../helpers/mongo';
-import { errorText, expectEnvelope, legacy, type LegacyCall, type LegacyResponse, raiseViaGraphQL, snapshot, startLegacyApp } from './helpers';
+import { errorText, expectEnvelope, legacy, type LegacyCall, type LegacyResponse, startLegacyApp } from '../helpers/legacy';
+import { raiseTicket, snapshot } from '../helpers/tickets';
 
 let t: TestApp;
 let id: string;
@@ -14,8 +15,8 @@ let other: string;
 
 beforeAll(async () => {
   t = await startLegacyApp();
-  id = await raiseViaGraphQL(t, { userId: 6 });
-  other = await raiseViaGraphQL(t, { userId: 7 });
+  id = await raiseTicket(t, { userId: 6 });
+  other = await raiseTicket(t, { userId: 7 });
 });
 afterAll(async () => {
   await t?.stop();

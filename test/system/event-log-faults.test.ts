@@ -1,6 +1,8 @@
 import { MongoClient, type Db } from 'mongodb';
 import { signToken } from '../../src/auth/auth.service';
-import { startGatewayProcess, startMongoProcess, until, type GatewayProcess, type MongoProcess } from '../helpers/processes';
+import { until } from '../helpers/arrivals';
+import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway';
+import { startMongoProcess, type MongoProcess } from '../helpers/mongo';
 
 /**
  * No change without its event, and no event without its change, whatever stops the writer: a gateway
