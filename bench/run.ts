@@ -29,6 +29,7 @@ import type { BenchContext, Section } from './lib/context';
 import { machine } from './lib/procfs';
 import { printSection, updateDocs, writeJson, type SectionResult } from './lib/report';
 import { buildsSection } from './sections/builds';
+import { eventLogSection } from './sections/event-log';
 import { commandsSection } from './sections/commands';
 import { embeddedMongoSection } from './sections/embedded-mongo';
 import { fanoutSection } from './sections/fanout';
@@ -39,7 +40,7 @@ import { shimSection } from './sections/shim';
 
 const SECTIONS: readonly Section[] = [shimSection, restSection, layersSection, commandsSection, fanoutSection, scaleSection, embeddedMongoSection];
 /** Sections that run only when named in --only. */
-const ON_REQUEST: readonly Section[] = [buildsSection];
+const ON_REQUEST: readonly Section[] = [buildsSection, eventLogSection];
 const ALL = [...SECTIONS, ...ON_REQUEST];
 
 interface Args {
