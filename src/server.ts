@@ -1,4 +1,4 @@
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import cors from 'cors';
@@ -9,7 +9,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { GraphQLError, type GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type Redis from 'ioredis';
 import { WebSocketServer } from 'ws';
 import type { Config } from './config';
@@ -22,6 +22,8 @@ import type { Viewer } from './auth/viewer';
 import type { Logger } from './shared/logger';
 import { newRequestId, tagRequestId } from './shared/request-id';
 import { checkQueryLimits } from './limits/query-limits';
+import { withoutSuggestions } from './limits/disclosure';
+import { isCrossSite, refuseCrossSite } from './auth/origin';
 import { createRateLimiter } from './limits/rate-limit';
 import { idempotencyPlugin } from './idempotency/idempotency.plugin';
 import { parseIdempotencyKey } from './idempotency/idempotency.service';
@@ -65,6 +67,16 @@ function httpCredentials(req: Request): Credentials {
   return credentials;
 }
 
+/**
+ * Apollo refuses some malformed requests with a 4xx status but no code (a persisted-query hash that
+ * does not match its query): they are the client's mistake (BAD_REQUEST), not internal errors.
+ */
+function withRequestCode(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  if (!(error instanceof GraphQLError) || error.path !== undefined || error.originalError !== undefined || error.extensions.code !== undefined) return formatted;
+  const status = (error.extensions.http as { status?: unknown } | undefined)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500 ? { ...formatted, extensions: { ...formatted.extensions, code: 'BAD_REQUEST' } } : formatted;
+}
+
 /** A client error as the GraphQL-over-HTTP surface answers it, with the table's status. */
 function sendGraphQLError(res: Response, error: AppError): void {
   res.status(httpStatusOf(error.code)).json({ errors: [{ message: error.message, extensions: { code: error.code, ...error.details } }] });
@@ -99,7 +111,16 @@ export async function createServer({ config, container, database, schema, logger
   app.disable('x-powered-by');
   // No ETag: answers are per-credential POST results nobody revalidates; hashing every body is wasted work.
   app.set('etag', false);
-  const httpServer = createHttpServer(app);
+  // A client that sends its request slowly (or never finishes it) gives its connection up.
+  const httpServer = createHttpServer(
+    {
+      requestTimeout: config.httpRequestTimeoutMs,
+      headersTimeout: config.httpHeadersTimeoutMs,
+      keepAliveTimeout: config.httpKeepAliveTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, config.httpHeadersTimeoutMs),
+    },
+    app,
+  );
   httpServer.on('clientError', answerClientError);
   let draining = false;
 
@@ -153,7 +174,14 @@ export async function createServer({ config, container, database, schema, logger
   });
 
   const websocket = attachGraphQLWebSocket({
-    server: new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: 1024 * 1024 }),
+    server: new WebSocketServer({
+      server: httpServer,
+      path: '/graphql',
+      maxPayload: 1024 * 1024,
+      // Cross-site WebSocket hijacking: a page of another origin may not open a socket with the browser's rights.
+      verifyClient: ({ req }: { req: IncomingMessage }, done: (allowed: boolean, code?: number, message?: string) => void) =>
+        done(!isCrossSite(req, config.corsOrigins), 403, 'Forbidden: this Origin may not open a WebSocket (CORS_ORIGINS)'),
+    }),
     schema,
     config,
     container,
@@ -166,11 +194,16 @@ export async function createServer({ config, container, database, schema, logger
     introspection: !config.production,
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
+    // No "Did you mean ...?" in validation errors: with introspection off, it would tell the schema.
+    hideSchemaDetailsFromClientErrors: config.production,
     allowBatchedHttpRequests: true,
     // main() owns SIGTERM/SIGINT (readiness first, then stop); Apollo's own handlers would stop at once.
     stopOnTerminationSignals: false,
     parseOptions: { maxTokens: config.maxQueryTokens },
-    formatError: (formatted, error) => toClientError(formatted, unwrapResolverError(error), logger),
+    formatError: (formatted, error) => {
+      const coded = withRequestCode(formatted, error);
+      return toClientError(config.production ? withoutSuggestions(coded) : coded, unwrapResolverError(error), logger);
+    },
     // Compact JSON: Apollo's default indents every response, which cost ~6% of a read's CPU.
     stringifyResult: (result) => JSON.stringify(result),
     plugins: [
@@ -205,7 +238,13 @@ export async function createServer({ config, container, database, schema, logger
 
   app.use(
     '/api/v1',
-    createLegacyRouter({ apollo, config, logger, contextFor: (req) => contextFor(req), guards: [limiter.middleware] }),
+    createLegacyRouter({
+      apollo,
+      config,
+      logger,
+      contextFor: (req) => contextFor(req),
+      guards: config.openMode ? [refuseCrossSite(config.corsOrigins), limiter.middleware] : [limiter.middleware],
+    }),
   );
 
   app.use(

@@ -1,6 +1,8 @@
 /**
  * Helpers of the adversarial suite: documents built to be expensive to check, and timing of one call.
  */
+import type { RawSocket } from '../reliability/helpers';
+
 export { errorOf, nextOf, rawSocket, type RawSocket } from '../reliability/helpers';
 
 /** Prints a measured figure when SECURITY_REPORT is set (the numbers of the issue's report). */
@@ -23,4 +25,47 @@ export async function timed<T>(action: () => Promise<T>): Promise<{ result: T; m
   const started = performance.now();
   const result = await action();
   return { result, ms: performance.now() - started };
+}
+
+/**
+ * Counts the live subscriptions to the app's event pub/sub: one from its first `next()` (when it
+ * starts listening) until it is returned or ends. What each WebSocket execution holds on the server.
+ */
+export function countLiveSubscriptions(pubSub: { subscribe: (...args: any[]) => AsyncIterable<unknown> }): () => number {
+  const original = pubSub.subscribe.bind(pubSub);
+  let live = 0;
+  pubSub.subscribe = (...args: any[]) => {
+    const source = original(...args)[Symbol.asyncIterator]();
+    let state: 'new' | 'live' | 'ended' = 'new';
+    const end = () => {
+      if (state === 'live') live -= 1;
+      state = 'ended';
+    };
+    const iterator: AsyncIterableIterator<unknown> = {
+      [Symbol.asyncIterator]: () => iterator,
+      next: async () => {
+        if (state === 'new') {
+          state = 'live';
+          live += 1;
+        }
+        const result = await source.next();
+        if (result.done) end();
+        return result;
+      },
+      return: async (value?: unknown) => {
+        end();
+        return source.return ? source.return(value) : { done: true, value };
+      },
+    };
+    return iterator;
+  };
+  return () => live;
+}
+
+/** Sends `messages` as one write, so that the server reads them in one chunk (no event in between). */
+export function sendTogether(socket: RawSocket, messages: unknown[]): void {
+  const tcp = (socket.ws as unknown as { _socket: import('node:net').Socket })._socket;
+  tcp.cork();
+  for (const message of messages) socket.send(message);
+  process.nextTick(() => tcp.uncork());
 }
