@@ -21,7 +21,7 @@ import type { Credentials } from './auth/auth.service';
 import type { Viewer } from './auth/viewer';
 import type { Logger } from './shared/logger';
 import { newRequestId, tagRequestId } from './shared/request-id';
-import { checkQueryLimits } from './limits/query-limits';
+import { checkQueryLimits, documentShapeGuard } from './limits/query-limits';
 import { withoutSuggestions } from './limits/disclosure';
 import { isCrossSite, refuseCrossSite } from './auth/origin';
 import { createRateLimiter } from './limits/rate-limit';
@@ -236,15 +236,11 @@ export async function createServer({ config, container, database, schema, logger
   });
   await apollo.start();
 
+  // In open mode every caller is an admin: a page of another site may not act through a browser.
+  const legacyGuards = config.openMode ? [refuseCrossSite(config.corsOrigins), limiter.middleware] : [limiter.middleware];
   app.use(
     '/api/v1',
-    createLegacyRouter({
-      apollo,
-      config,
-      logger,
-      contextFor: (req) => contextFor(req),
-      guards: config.openMode ? [refuseCrossSite(config.corsOrigins), limiter.middleware] : [limiter.middleware],
-    }),
+    createLegacyRouter({ apollo, config, logger, contextFor: (req) => contextFor(req), guards: legacyGuards }),
   );
 
   app.use(
@@ -259,6 +255,7 @@ export async function createServer({ config, container, database, schema, logger
       }
       next();
     },
+    documentShapeGuard(config.maxQueryTokens),
     expressMiddleware(apollo, {
       context: async ({ req }) =>
         contextFor(req).catch((error: unknown) => {

@@ -8,7 +8,7 @@ import { type AppContext, createContext } from './context';
 import { AppError, toClientError } from './errors';
 import type { Credentials } from './auth/auth.service';
 import type { Viewer } from './auth/viewer';
-import { checkQueryLimits } from './limits/query-limits';
+import { checkDocumentShape, checkQueryLimits } from './limits/query-limits';
 import { rateLimitKey } from './limits/rate-limit';
 import { withoutSuggestions } from './limits/disclosure';
 import type { Logger } from './shared/logger';
@@ -80,7 +80,7 @@ export function attachGraphQLWebSocket({ server, schema, config, container, logg
     extra.budgetKey = undefined;
     clearTimeout(extra.expiryTimer);
     // graphql-ws ends the operations it still knows of; this ends any it no longer does.
-    for (const operation of extra.operations?.values() ?? []) void operation.result?.return(undefined);
+    for (const operation of extra.operations?.values() ?? []) operation.result?.return(undefined).catch(() => undefined);
     extra.operations?.clear();
   };
 
@@ -134,6 +134,8 @@ export function attachGraphQLWebSocket({ server, schema, config, container, logg
     } catch (error) {
       return [error instanceof GraphQLError ? error : new GraphQLError('The query could not be parsed')];
     }
+    const shapeless = checkDocumentShape(document);
+    if (shapeless) return [shapeless];
     const invalid = validate(schema, document);
     if (invalid.length) return [...invalid];
     const definition = getOperationAST(document, payload.operationName);

@@ -113,7 +113,7 @@ export class AuthService {
 
   /**
    * Every token expires (`exp` is required), lives at most JWT_MAX_LIFETIME_S, and was not issued in
-   * the future (beyond JWT_CLOCK_SKEW_S). Answers when it expires, in ms since the epoch.
+   * the future (beyond JWT_CLOCK_SKEW_S). Answers when it stops being accepted, in ms since the epoch.
    */
   private checkLifetime({ exp, iat }: Record<string, unknown>): number {
     if (typeof exp !== 'number') throw new UnauthenticatedError('The token has no "exp" claim: tokens must expire');
@@ -124,7 +124,8 @@ export class AuthService {
     if (lifetime > this.config.jwtMaxLifetimeS + skew) {
       throw new UnauthenticatedError(`The token lives longer than the ${this.config.jwtMaxLifetimeS} s this server accepts (JWT_MAX_LIFETIME_S)`);
     }
-    return exp * 1000;
+    // Accepted until the skew has passed (as jose's check), on every transport alike.
+    return (exp + skew) * 1000;
   }
 }
 

@@ -1,4 +1,5 @@
 import {
+  BREAK,
   type DocumentNode,
   type FragmentDefinitionNode,
   getArgumentValues,
@@ -6,6 +7,7 @@ import {
   getNamedType,
   getOperationAST,
   getVariableValues,
+  parse,
   type GraphQLCompositeType,
   GraphQLError,
   type GraphQLField,
@@ -28,6 +30,7 @@ import {
   visitWithTypeInfo,
 } from 'graphql';
 import { type ComplexityEstimator, fieldExtensionsEstimator, simpleEstimator } from 'graphql-query-complexity';
+import type { RequestHandler } from 'express';
 import type { Config } from '../config';
 import { MAX_PAGE_SIZE } from '../shared/pagination';
 
@@ -251,4 +254,88 @@ function computeVerdict(
     return [refuse(message, { limit: 'cost', cost, maximum: limits.maxQueryCost }), true];
   }
   return [undefined, true];
+}
+
+/** At most this many fields of one selection set (its inline fragments included) share a response name. */
+const MAX_SAME_RESPONSE_NAME = 10;
+/** At most this many fragments are spread into one selection set. */
+const MAX_SPREADS_PER_SELECTION_SET = 50;
+
+/**
+ * graphql-js's validation that fields can merge compares every pair of fields with the same response
+ * name in a selection set, and every pair of fragments spread into it, recursively: 495 copies of
+ * one field (11 KB, anonymous) kept it busy for 2-4 s. Such documents are refused before validation,
+ * in one pass over the document: each field is counted once, in the selection set that owns it.
+ */
+export function checkDocumentShape(document: DocumentNode): GraphQLError | undefined {
+  let refusal: GraphQLError | undefined;
+  const inspect = (owner: SelectionSetNode) => {
+    const counts = new Map<string, number>();
+    let spreads = 0;
+    const walk = (selectionSet: SelectionSetNode) => {
+      for (const selection of selectionSet.selections) {
+        if (refusal) return;
+        if (selection.kind === Kind.FIELD) {
+          const name = selection.alias?.value ?? selection.name.value;
+          const count = (counts.get(name) ?? 0) + 1;
+          counts.set(name, count);
+          if (count > MAX_SAME_RESPONSE_NAME) {
+            refusal = refuse(`"${name}" is selected more than ${MAX_SAME_RESPONSE_NAME} times in one selection set`, { limit: 'repetition', field: name, maximum: MAX_SAME_RESPONSE_NAME });
+          }
+        } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+          walk(selection.selectionSet);
+        } else if ((spreads += 1) > MAX_SPREADS_PER_SELECTION_SET) {
+          refusal = refuse(`More than ${MAX_SPREADS_PER_SELECTION_SET} fragments are spread into one selection set`, { limit: 'spreads', maximum: MAX_SPREADS_PER_SELECTION_SET });
+        }
+      }
+    };
+    walk(owner);
+  };
+  visit(document, {
+    OperationDefinition: (node) => void inspect(node.selectionSet),
+    FragmentDefinition: (node) => void inspect(node.selectionSet),
+    Field: (node) => (node.selectionSet ? inspect(node.selectionSet) : undefined),
+    enter: () => (refusal ? BREAK : undefined),
+  });
+  return refusal;
+}
+
+/** Longest query text whose verdict is remembered (the bound of the memo's memory). */
+const MEMO_QUERY_LENGTH = 8192;
+
+/**
+ * {@link checkDocumentShape} for GraphQL over HTTP, before Apollo validates (single requests, batches
+ * and GET). A query that does not parse passes on: Apollo answers it. Verdicts are remembered per
+ * query text, since Apollo's own document cache then skips parsing and validation.
+ */
+export function documentShapeGuard(maxTokens: number): RequestHandler {
+  const verdicts = new Map<string, GraphQLError | null>();
+  const verdictOf = (query: string): GraphQLError | null => {
+    let verdict = verdicts.get(query);
+    if (verdict === undefined) {
+      try {
+        verdict = checkDocumentShape(parse(query, { maxTokens })) ?? null;
+      } catch {
+        verdict = null;
+      }
+      if (query.length <= MEMO_QUERY_LENGTH) {
+        if (verdicts.size >= 1000) verdicts.clear();
+        verdicts.set(query, verdict);
+      }
+    }
+    return verdict;
+  };
+  return (req, res, next) => {
+    const requests: unknown[] = Array.isArray(req.body) ? req.body : [req.method === 'GET' ? req.query : req.body];
+    for (const request of requests) {
+      const query = (request as { query?: unknown } | null)?.query;
+      const refused = typeof query === 'string' ? verdictOf(query) : null;
+      if (refused) {
+        const { http: _http, ...extensions } = refused.extensions;
+        res.status(400).json({ errors: [{ message: refused.message, extensions }] });
+        return;
+      }
+    }
+    next();
+  };
 }
