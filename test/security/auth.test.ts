@@ -92,7 +92,8 @@ describe('credential scopes', () => {
 
 describe('API keys', () => {
   it('are shown by their place in API_KEYS, never by anything derived from the key', async () => {
-    const id = (await t.gql('mutation { raiseTicket(input: { type: "Payment", subject: "Key name", userId: 6, comments: "x" }) { id } }', {}, { apiKey: ACME_KEY })).body.data.raiseTicket.id;
+    const id = (await t.gql('mutation { raiseTicket(input: { type: "Payment", subject: "Key name", userId: 6, comments: "x" }) { id } }', {}, { apiKey: ACME_KEY })).body.data
+      .raiseTicket.id;
     const sent = await t.gql(`mutation { sendMessage(input: { ticketId: "${id}", body: "hello" }) { senderName } }`, {}, { apiKey: ACME_KEY });
     expect(sent.body.data.sendMessage.senderName).toBe('service:key-1');
     const hash = createHash('sha256').update(ACME_KEY).digest('hex');

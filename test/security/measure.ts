@@ -76,7 +76,9 @@ async function finding2(gateway: GatewayProcess) {
   console.log(`   status ${cheap.status}, ${cheap.bytes} B`);
   const [expensive, health] = await measured(gateway, '2: the same text with @include(if: true)', () => healthDuring(gateway, gql(gateway, INCLUDE, { x: true })));
   const messages = expensive.json.data?.tickets.edges.reduce((n: number, e: any) => n + (e.node.messages?.edges.length ?? 0), 0) ?? 0;
-  console.log(`   status ${expensive.status}, ${expensive.bytes} B, ${messages} messages, /healthz meanwhile ${health.toFixed(0)} ms: ${expensive.json.errors?.[0]?.message ?? 'ran'}`);
+  console.log(
+    `   status ${expensive.status}, ${expensive.bytes} B, ${messages} messages, /healthz meanwhile ${health.toFixed(0)} ms: ${expensive.json.errors?.[0]?.message ?? 'ran'}`,
+  );
 }
 
 async function finding3(gateway: GatewayProcess) {

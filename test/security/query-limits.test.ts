@@ -98,7 +98,11 @@ describe('fields and fragments repeated in one selection set', () => {
     const get = await fetch(`${t.url}/graphql?query=${encodeURIComponent(eleven)}`, { headers: { 'apollo-require-preflight': 'true' } });
     expect(get.status).toBe(400);
     expect(((await get.json()) as any).errors[0].extensions).toMatchObject({ limit: 'repetition', field: 'tickets', maximum: 10 });
-    const batch = await fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([{ query: '{ __typename }' }, { query: repeated }]) });
+    const batch = await fetch(`${t.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([{ query: '{ __typename }' }, { query: repeated }]),
+    });
     expect(batch.status).toBe(400);
 
     const socket = await rawSocket(t.wsUrl);

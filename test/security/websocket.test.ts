@@ -32,7 +32,11 @@ beforeAll(async () => {
 
 afterEach(async () => {
   sockets.splice(0).forEach((socket) => socket.close());
-  await until(() => liveSubscriptions() === 0, 5000, () => `every subscription to end (${liveSubscriptions()} live)`);
+  await until(
+    () => liveSubscriptions() === 0,
+    5000,
+    () => `every subscription to end (${liveSubscriptions()} live)`,
+  );
 });
 
 afterAll(async () => {
@@ -59,7 +63,11 @@ describe('one live operation per id', () => {
     const closed = await socket.closed;
     expect(closed).toEqual({ code: 4409, reason: 'Subscriber for X already exists' });
     // Closing the socket ended everything it started: nothing keeps listening.
-    await until(() => liveSubscriptions() === 0, 5000, () => `the socket's subscriptions to end (${liveSubscriptions()} live)`);
+    await until(
+      () => liveSubscriptions() === 0,
+      5000,
+      () => `the socket's subscriptions to end (${liveSubscriptions()} live)`,
+    );
   });
 
   it('accepts the id again once its operation has ended, and then delivers each event once', async () => {
@@ -81,7 +89,11 @@ describe('one live operation per id', () => {
     for (let i = 1; i <= MAX_SUBSCRIPTIONS; i += 1) socket.subscribe(`s${i}`, WATCH);
     await until(() => liveSubscriptions() === MAX_SUBSCRIPTIONS, 5000, 'the subscriptions to start');
     socket.close();
-    await until(() => liveSubscriptions() === 0, 5000, () => `the dropped socket's subscriptions to end (${liveSubscriptions()} live)`);
+    await until(
+      () => liveSubscriptions() === 0,
+      5000,
+      () => `the dropped socket's subscriptions to end (${liveSubscriptions()} live)`,
+    );
   });
 
   it(`keeps the cap of ${MAX_SUBSCRIPTIONS} subscriptions per connection whatever the ids`, async () => {
@@ -160,7 +172,7 @@ describe('the Origin of a WebSocket upgrade', () => {
     expect(await upgrade({ origin: 'null' })).toBe(403);
   });
 
-  it('accepts CORS_ORIGINS, the gateway\'s own origin, and clients that send no Origin', async () => {
+  it("accepts CORS_ORIGINS, the gateway's own origin, and clients that send no Origin", async () => {
     expect(await upgrade({ origin: APP_ORIGIN })).toBe(101);
     expect(await upgrade({ origin: t.url })).toBe(101);
     expect(await upgrade({})).toBe(101);
