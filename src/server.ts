@@ -23,7 +23,7 @@ import type { Logger } from './shared/logger';
 import { newRequestId, tagRequestId } from './shared/request-id';
 import { checkQueryLimits, documentShapeGuard } from './limits/query-limits';
 import { withoutSuggestions } from './limits/disclosure';
-import { isCrossSite, refuseCrossSite } from './auth/origin';
+import { isCrossSite, openModeGuard, openModeRefusal } from './auth/origin';
 import { createRateLimiter } from './limits/rate-limit';
 import { idempotencyPlugin } from './idempotency/idempotency.plugin';
 import { parseIdempotencyKey } from './idempotency/idempotency.service';
@@ -179,8 +179,10 @@ export async function createServer({ config, container, database, schema, logger
       path: '/graphql',
       maxPayload: 1024 * 1024,
       // Cross-site WebSocket hijacking: a page of another origin may not open a socket with the browser's rights.
-      verifyClient: ({ req }: { req: IncomingMessage }, done: (allowed: boolean, code?: number, message?: string) => void) =>
-        done(!isCrossSite(req, config.corsOrigins), 403, 'Forbidden: this Origin may not open a WebSocket (CORS_ORIGINS)'),
+      verifyClient: ({ req }: { req: IncomingMessage }, done: (allowed: boolean, code?: number, message?: string) => void) => {
+        const refused = isCrossSite(req, config.corsOrigins) || (config.openMode && openModeRefusal(req, config) !== undefined);
+        done(!refused, 403, 'Forbidden: a page of another origin may not open a WebSocket here (CORS_ORIGINS)');
+      },
     }),
     schema,
     config,
@@ -237,7 +239,8 @@ export async function createServer({ config, container, database, schema, logger
   await apollo.start();
 
   // In open mode every caller is an admin: a page of another site may not act through a browser.
-  const legacyGuards = config.openMode ? [refuseCrossSite(config.corsOrigins), limiter.middleware] : [limiter.middleware];
+  const openGuards = config.openMode ? [openModeGuard(config)] : [];
+  const legacyGuards = [...openGuards, limiter.middleware];
   app.use(
     '/api/v1',
     createLegacyRouter({ apollo, config, logger, contextFor: (req) => contextFor(req), guards: legacyGuards }),
@@ -245,6 +248,7 @@ export async function createServer({ config, container, database, schema, logger
 
   app.use(
     '/graphql',
+    ...openGuards,
     cors(config.corsOrigins.length ? { origin: [...config.corsOrigins] } : { origin: false }),
     limiter.middleware,
     express.json({ limit: '1mb' }),

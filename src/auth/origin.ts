@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
+import type { Config } from '../config';
 import { ForbiddenError } from '../errors';
 
 /**
@@ -29,16 +30,30 @@ export function isCrossSite(req: IncomingMessage, corsOrigins: readonly string[]
   return site !== undefined && site !== 'same-origin' && site !== 'none';
 }
 
+/** Names that reach this machine only. */
+const LOOPBACK = /^(localhost|[\w-]+\.localhost|127(\.\d{1,3}){3}|\[::1\])$/;
+
+const isLoopback = (host: string) => LOOPBACK.test(host.replace(/:\d+$/, '').toLowerCase());
+
 /**
- * In open development mode every caller is an admin, so a web page could act through a developer's
- * browser (an image tag raising tickets): such requests are refused with 403.
+ * Why open development mode refuses a request, if it does. Every caller is an admin there, so a web
+ * page could act through a developer's browser: a cross-site request (an image tag raising tickets),
+ * or, on a gateway bound to this machine, one whose `Host` is not a loopback name (a page whose
+ * name was rebound to 127.0.0.1: DNS rebinding makes it same-origin).
  */
-export function refuseCrossSite(corsOrigins: readonly string[]) {
+export function openModeRefusal(req: IncomingMessage, config: Pick<Config, 'corsOrigins' | 'host'>): string | undefined {
+  if (isCrossSite(req, config.corsOrigins)) return 'Cross-site requests are refused in open development mode: call from this machine, or configure credentials';
+  const host = req.headers.host;
+  if (host !== undefined && isLoopback(config.host) && !isLoopback(host)) {
+    return 'Open development mode answers only requests for localhost: call it by that name, or set HOST';
+  }
+  return undefined;
+}
+
+/** {@link openModeRefusal} as a guard: refused requests are a 403. */
+export function openModeGuard(config: Pick<Config, 'corsOrigins' | 'host'>) {
   return (req: Request, _res: Response, next: NextFunction): void => {
-    if (isCrossSite(req, corsOrigins)) {
-      next(new ForbiddenError('Cross-site requests are refused in open development mode: call from this machine, or configure credentials'));
-      return;
-    }
-    next();
+    const refusal = openModeRefusal(req, config);
+    next(refusal === undefined ? undefined : new ForbiddenError(refusal));
   };
 }

@@ -3,8 +3,9 @@
  * 127.0.0.1 unless HOST says otherwise, and a web page cannot act through a developer's browser
  * (a cross-site GET on /api/v1, a cross-origin WebSocket). Non-browser legacy clients are unaffected.
  */
-import WebSocket from 'ws';
+import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import WebSocket from 'ws';
 import { startTestApp, type TestApp } from '../helpers/app';
 import { expectEnvelope, legacy, ticketCount } from '../legacy/helpers';
 
@@ -57,4 +58,30 @@ it('refuses a WebSocket from another origin', async () => {
     ws.once('error', () => undefined);
   });
   expect(status).toBe(403);
+});
+
+/** A GET with a Host of our choosing (fetch does not let a caller set it). */
+function getWithHost(path: string, host: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: open.app.port, path, headers: { host, ...headers } }, (res) => {
+      let body = '';
+      res.on('data', (chunk) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.once('error', reject);
+    req.end();
+  });
+}
+
+it('refuses requests for another host name (DNS rebinding makes a page same-origin), and answers localhost', async () => {
+  const port = open.app.port;
+  const rebound = await getWithHost('/api/v1/get_tickets/0', `rebound.example:${port}`, { 'sec-fetch-site': 'same-origin' });
+  expect(rebound.status).toBe(403);
+  expect(JSON.parse(rebound.body)).toMatchObject({ status: 'error', errorCode: 403 });
+  const graphql = await getWithHost(`/graphql?query=${encodeURIComponent('{ tickets(first: 0) { totalCount } }')}`, `rebound.example:${port}`, { 'apollo-require-preflight': 'true' });
+  expect(graphql.status).toBe(403);
+  expect(JSON.parse(graphql.body).errors[0].extensions.code).toBe('FORBIDDEN');
+  for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`]) {
+    expect((await getWithHost('/api/v1/get_tickets/0', host)).status).toBe(200);
+  }
 });
