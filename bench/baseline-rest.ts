@@ -14,10 +14,7 @@ import { ticketModels } from '../src/tickets/ticket.model';
 import { messageModels } from '../src/messages/message.model';
 import type { TicketRecord } from '../src/tickets/ticket.mapper';
 
-type TicketRow = Pick<
-  TicketRecord,
-  '_id' | 'accountId' | 'userId' | 'subject' | 'type' | 'groupName' | 'priority' | 'status' | 'due' | 'assignedTo' | 'createdAt' | 'updatedAt'
->;
+type TicketRow = Pick<TicketRecord, '_id' | 'accountId' | 'userId' | 'subject' | 'type' | 'groupName' | 'priority' | 'status' | 'due' | 'assignedTo' | 'createdAt' | 'updatedAt'>;
 
 interface MessageRow {
   seq: number;
@@ -48,7 +45,12 @@ async function main(): Promise<void> {
   const apiKey = process.env.API_KEY ?? '';
   const accountId = process.env.ACCOUNT_ID ?? 'default';
   const connection = await mongoose
-    .createConnection(process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017/', { dbName: process.env.MONGODB_DATABASE ?? 'ticket_gateway', autoIndex: false, autoCreate: false, bufferCommands: false })
+    .createConnection(process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017/', {
+      dbName: process.env.MONGODB_DATABASE ?? 'ticket_gateway',
+      autoIndex: false,
+      autoCreate: false,
+      bufferCommands: false,
+    })
     .asPromise();
   const { Ticket } = ticketModels(connection);
   const { Message } = messageModels(connection);
@@ -103,7 +105,10 @@ async function main(): Promise<void> {
       const filter: Record<string, unknown> = { accountId };
       if (typeof req.query.status === 'string') filter.status = req.query.status;
       if (typeof req.query.userId === 'string') filter.userId = Number(req.query.userId);
-      const rows = await Ticket.find(filter).sort({ _id: 1 }).limit(limit + 1).lean<TicketRow[]>();
+      const rows = await Ticket.find(filter)
+        .sort({ _id: 1 })
+        .limit(limit + 1)
+        .lean<TicketRow[]>();
       const page = rows.slice(0, limit);
       res.json({ tickets: page.map(ticketJson), nextCursor: rows.length > limit ? String(page[page.length - 1]._id) : null });
     } catch (error) {

@@ -111,7 +111,10 @@ export async function main(): Promise<EmbeddedMongoBenchResult> {
     const small = db.collection<Row>('rows_1k');
     const large = db.collection<Row>('rows_100k');
     const sets: [Collection<Row>, Row[]][] = [];
-    for (const [coll, n] of [[small, 1_000], [large, 100_000]] as const) {
+    for (const [coll, n] of [
+      [small, 1_000],
+      [large, 100_000],
+    ] as const) {
       await coll.createIndex({ email: 1 }, { unique: true });
       await coll.createIndex({ accountId: 1, userId: 1 });
       sets.push([coll, await fill(coll, n)]);
@@ -143,7 +146,7 @@ export async function main(): Promise<EmbeddedMongoBenchResult> {
 
     console.log('embedded MongoDB, mongodb driver, one connection (ops/s)');
     console.table({
-      'insertOne': { '1k docs': insertOne, '100k docs': '', 'ratio 1k/100k': '' },
+      insertOne: { '1k docs': insertOne, '100k docs': '', 'ratio 1k/100k': '' },
       'findOne {_id}': { '1k docs': lo.byId, '100k docs': hi.byId, 'ratio 1k/100k': final.findOneById.ratio },
       'findOne {email} (unique index)': { '1k docs': lo.byUnique, '100k docs': hi.byUnique, 'ratio 1k/100k': final.findOneByUniqueIndex.ratio },
       'findOne {accountId, userId} (compound index)': { '1k docs': lo.byCompound, '100k docs': hi.byCompound, 'ratio 1k/100k': final.findOneByCompoundIndex.ratio },

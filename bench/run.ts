@@ -53,7 +53,9 @@ interface Args {
 }
 
 function usage(message: string): never {
-  console.error(`${message}\nusage: npm run bench -- [--only ${ALL.map((s) => s.name).join(',')}] [--duration S] [--warmup S] [--rounds N] [--no-docs] [--cpu-prof] [--server-node-args=FLAGS] [--before DIST_DIR]`);
+  console.error(
+    `${message}\nusage: npm run bench -- [--only ${ALL.map((s) => s.name).join(',')}] [--duration S] [--warmup S] [--rounds N] [--no-docs] [--cpu-prof] [--server-node-args=FLAGS] [--before DIST_DIR]`,
+  );
   process.exit(2);
 }
 
@@ -71,7 +73,10 @@ function parseArgs(argv: string[]): Args {
     };
     switch (flag) {
       case '--only': {
-        args.only = value().split(',').map((s) => s.trim()).filter(Boolean);
+        args.only = value()
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
         const unknown = args.only.filter((name) => !ALL.some((s) => s.name === name));
         if (unknown.length) usage(`unknown section ${unknown.join(', ')}`);
         break;

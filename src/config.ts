@@ -105,12 +105,12 @@ function list(env: Env, name: string): string[] {
 /** `a=1,b=2` → entries; the name must not be empty. */
 function pairs(env: Env, name: string, separator: string): Array<[string, string]> {
   return list(env, name).map((item) => {
-      const at = item.indexOf(separator);
-      const key = (at === -1 ? item : item.slice(0, at)).trim();
-      const value = at === -1 ? '' : item.slice(at + 1).trim();
-      if (key === '') throw new ConfigError(name, `has an empty name in "${item}"`);
-      return [key, value];
-    });
+    const at = item.indexOf(separator);
+    const key = (at === -1 ? item : item.slice(0, at)).trim();
+    const value = at === -1 ? '' : item.slice(at + 1).trim();
+    if (key === '') throw new ConfigError(name, `has an empty name in "${item}"`);
+    return [key, value];
+  });
 }
 
 function parseApiKeys(env: Env, defaultAccountId: string): ApiKey[] {

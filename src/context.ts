@@ -20,12 +20,7 @@ export interface AppContext {
   idempotencyKey?: string;
 }
 
-export function createContext(
-  viewer: Viewer | null,
-  container: Pick<Container, 'services' | 'clock'>,
-  requestId: string = newRequestId(),
-  idempotencyKey?: string,
-): AppContext {
+export function createContext(viewer: Viewer | null, container: Pick<Container, 'services' | 'clock'>, requestId: string = newRequestId(), idempotencyKey?: string): AppContext {
   return {
     viewer,
     requestId,

@@ -40,9 +40,7 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
   const database = await connectDatabase(config, logger, options);
   // With REDIS_URL, live events cross gateway instances through Redis (docs/deployment.md).
   const redis =
-    options.pubSub === undefined && config.redisUrl !== undefined
-      ? createRedisPubSub({ url: config.redisUrl, channelPrefix: `${config.mongodbDatabase}:`, logger })
-      : undefined;
+    options.pubSub === undefined && config.redisUrl !== undefined ? createRedisPubSub({ url: config.redisUrl, channelPrefix: `${config.mongodbDatabase}:`, logger }) : undefined;
   const pubSub = options.pubSub ?? redis?.pubSub ?? createInProcessPubSub();
   // Rate-limit counters are shared through Redis too; while it is down, requests pass (fail open).
   const rateLimitRedis =

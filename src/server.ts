@@ -95,9 +95,7 @@ function answerClientError(error: NodeJS.ErrnoException & { rawPacket?: Buffer }
   const status = tooLarge ? 431 : 400;
   const message = tooLarge ? 'The request line and headers must be under 16 KiB: send large values in the body' : 'The request is not valid HTTP';
   const legacy = /^[A-Z]+ \/api\/v1\//i.test(error.rawPacket?.subarray(0, 64).toString('latin1') ?? '');
-  const body = JSON.stringify(
-    legacy ? { status: 'error', errorCode: status, message } : { errors: [{ message, extensions: { code: 'BAD_USER_INPUT' } }] },
-  );
+  const body = JSON.stringify(legacy ? { status: 'error', errorCode: status, message } : { errors: [{ message, extensions: { code: 'BAD_USER_INPUT' } }] });
   socket.end(
     `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
@@ -151,10 +149,7 @@ export async function createServer({ config, container, database, schema, logger
     if (logger.isLevelEnabled('info')) {
       const started = process.hrtime.bigint();
       res.on('finish', () => {
-        logger.info(
-          { requestId, method: req.method, path: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 },
-          'request',
-        );
+        logger.info({ requestId, method: req.method, path: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
       });
     }
     next();
@@ -241,10 +236,7 @@ export async function createServer({ config, container, database, schema, logger
   // In open mode every caller is an admin: a page of another site may not act through a browser.
   const openGuards = config.openMode ? [openModeGuard(config)] : [];
   const legacyGuards = [...openGuards, limiter.middleware];
-  app.use(
-    '/api/v1',
-    createLegacyRouter({ apollo, config, logger, contextFor: (req) => contextFor(req), guards: legacyGuards }),
-  );
+  app.use('/api/v1', createLegacyRouter({ apollo, config, logger, contextFor: (req) => contextFor(req), guards: legacyGuards }));
 
   app.use(
     '/graphql',
@@ -289,7 +281,10 @@ export async function createServer({ config, container, database, schema, logger
       return;
     }
     const tooLarge = status === 413;
-    sendGraphQLError(res, new AppError(tooLarge ? 'PAYLOAD_TOO_LARGE' : 'BAD_USER_INPUT', tooLarge ? 'The request body is larger than 1 MiB' : 'The request body is not valid JSON'));
+    sendGraphQLError(
+      res,
+      new AppError(tooLarge ? 'PAYLOAD_TOO_LARGE' : 'BAD_USER_INPUT', tooLarge ? 'The request body is larger than 1 MiB' : 'The request body is not valid JSON'),
+    );
   });
 
   return {

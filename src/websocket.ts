@@ -15,7 +15,14 @@ import type { Logger } from './shared/logger';
 
 type WsConfig = Pick<
   Config,
-  'wsInitTimeoutMs' | 'wsMaxSubscriptionsPerConnection' | 'wsMaxConnectionsPerCredential' | 'wsMaxBufferedBytes' | 'maxQueryDepth' | 'maxQueryCost' | 'maxQueryTokens' | 'production'
+  | 'wsInitTimeoutMs'
+  | 'wsMaxSubscriptionsPerConnection'
+  | 'wsMaxConnectionsPerCredential'
+  | 'wsMaxBufferedBytes'
+  | 'maxQueryDepth'
+  | 'maxQueryCost'
+  | 'maxQueryTokens'
+  | 'production'
 >;
 
 /** One operation a client started, from its `subscribe` message until it has ended. */
@@ -113,11 +120,7 @@ export function attachGraphQLWebSocket({ server, schema, config, container, logg
    * rate limit (counted first, so that refused operations count too), tokens, validation, depth, cost
    * and the cap on subscriptions. Answers the execution arguments, or the errors to send instead.
    */
-  const prepare = async (
-    ctx: Context<Record<string, unknown>, Extra & WsExtra>,
-    payload: SubscribePayload,
-    operation: LiveOperation,
-  ): Promise<ExecutionArgs | GraphQLError[]> => {
+  const prepare = async (ctx: Context<Record<string, unknown>, Extra & WsExtra>, payload: SubscribePayload, operation: LiveOperation): Promise<ExecutionArgs | GraphQLError[]> => {
     if (expired(ctx.extra.viewer)) {
       ctx.extra.socket.close(CloseCode.Forbidden, 'Credentials expired');
       return [new GraphQLError('Credentials expired', { extensions: { code: 'UNAUTHENTICATED' } })];

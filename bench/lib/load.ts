@@ -117,7 +117,14 @@ export function summarize(samples: readonly LoadSample[]): Summary {
     cpuMsPerRequest: round(median(samples.map((s) => s.cpuMsPerRequest))),
     dbCpuMsPerRequest: round(median(samples.map((s) => s.dbCpuMsPerRequest))),
     failures: samples.reduce((sum, s) => sum + s.failures, 0),
-    rounds: samples.map((s) => ({ rps: round(s.rps), p50: round(s.p50), p99: round(s.p99), requests: s.requests, failures: s.failures, cpuMsPerRequest: round(s.cpuMsPerRequest) })),
+    rounds: samples.map((s) => ({
+      rps: round(s.rps),
+      p50: round(s.p50),
+      p99: round(s.p99),
+      requests: s.requests,
+      failures: s.failures,
+      cpuMsPerRequest: round(s.cpuMsPerRequest),
+    })),
   };
 }
 

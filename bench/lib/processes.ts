@@ -108,8 +108,11 @@ export async function startMongo(name = 'embedded-mongo'): Promise<MongoProcess>
   const { child, lines } = startChild(name, path.join(DIST, 'src/embedded-mongo/cli.js'), {}, ['--max-old-space-size=4096'], ['--port', '0']);
   try {
     const uriIn = (line: string) => /mongodb:\/\/\S+/.exec(line)?.[0];
-    const line = await lines.waitFor((l) => uriIn(l) !== undefined, 30000, (timeout) =>
-      timeout ? `${name}: no MongoDB URI printed within 30 s` : `${name} exited (code ${child.child.exitCode}, signal ${child.child.signalCode}): ${child.output().slice(-2000)}`,
+    const line = await lines.waitFor(
+      (l) => uriIn(l) !== undefined,
+      30000,
+      (timeout) =>
+        timeout ? `${name}: no MongoDB URI printed within 30 s` : `${name} exited (code ${child.child.exitCode}, signal ${child.child.signalCode}): ${child.output().slice(-2000)}`,
     );
     const uri = uriIn(line)!;
     return { ...child, uri };
@@ -159,12 +162,7 @@ export async function startGateway(
   dist = DIST,
 ): Promise<HttpProcess> {
   const port = await freePort();
-  const { child } = startChild(
-    name,
-    path.join(dist, 'src/index.js'),
-    { ...gatewayEnv(mongoUri, database, port), ...env },
-    nodeArgs,
-  );
+  const { child } = startChild(name, path.join(dist, 'src/index.js'), { ...gatewayEnv(mongoUri, database, port), ...env }, nodeArgs);
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitForHttp(`${url}/readyz`, child, 60000);

@@ -88,7 +88,9 @@ export function markdownSection(result: SectionResult): string {
   const m = result.machine;
   const parts = [
     `_Measured ${result.date.slice(0, 16).replace('T', ' ')} UTC with \`${result.command}\` on ${m.nproc} × ${m.cpuModel}, node ${m.node}; ` +
-      `settings: ${Object.entries(result.settings).map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(', ')}. ` +
+      `settings: ${Object.entries(result.settings)
+        .map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+        .join(', ')}. ` +
       `Raw numbers: \`bench/results/${result.section}.json\`._`,
     ...result.tables.map(markdownTable),
   ];
@@ -113,7 +115,12 @@ export function readResults(order: readonly string[]): SectionResult[] {
 
 /** Every goal of every section, as the summary table of docs/benchmarks.md. */
 export function summaryMarkdown(results: readonly SectionResult[]): string {
-  const rows = results.flatMap((r) => r.goals.map((g) => `| ${r.title.replace(/\|/g, '\\|')} | ${g.goal.replace(/\|/g, '\\|')} | ${g.value.replace(/\|/g, '\\|')} | ${g.met ? 'met' : '**not met**'} | ${r.date.slice(0, 10)} |`));
+  const rows = results.flatMap((r) =>
+    r.goals.map(
+      (g) =>
+        `| ${r.title.replace(/\|/g, '\\|')} | ${g.goal.replace(/\|/g, '\\|')} | ${g.value.replace(/\|/g, '\\|')} | ${g.met ? 'met' : '**not met**'} | ${r.date.slice(0, 10)} |`,
+    ),
+  );
   return ['| section | goal | measured | | run |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
 }
 

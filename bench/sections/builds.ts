@@ -44,7 +44,13 @@ export const buildsSection: Section = {
             next: () => ({ body: graphqlBody(TICKET_WITH_CONVERSATION, { id: String(nextId()) }) }),
             check: graphqlOk,
           },
-          'open tickets, first 50': { method: 'POST', path: '/graphql', headers: JSON_HEADERS, body: graphqlBody(TICKET_LIST, { filter: { view: 'OPEN' }, first: 50 }), check: graphqlOk },
+          'open tickets, first 50': {
+            method: 'POST',
+            path: '/graphql',
+            headers: JSON_HEADERS,
+            body: graphqlBody(TICKET_LIST, { filter: { view: 'OPEN' }, first: 50 }),
+            check: graphqlOk,
+          },
         };
         const rows: Array<{ read: string; connections: number; before: Summary; after: Summary }> = [];
         for (const connections of CONNECTIONS) {
@@ -67,7 +73,19 @@ export const buildsSection: Section = {
           tables: [
             {
               title: `medians of ${ctx.rounds} interleaved rounds; latency in ms, CPU in ms per request`,
-              columns: ['read', 'connections', 'before req/s', 'after req/s', 'after/before req/s', 'before p50', 'after p50', 'before CPU', 'after CPU', 'after/before CPU', 'db CPU (before / after)'],
+              columns: [
+                'read',
+                'connections',
+                'before req/s',
+                'after req/s',
+                'after/before req/s',
+                'before p50',
+                'after p50',
+                'before CPU',
+                'after CPU',
+                'after/before CPU',
+                'db CPU (before / after)',
+              ],
               rows: rows.map((r) => [
                 r.read,
                 r.connections,

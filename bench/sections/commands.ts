@@ -39,12 +39,12 @@ export const commandsSection: Section = {
     let nextId = 1;
     // User 1000 + n owns exactly n tickets; a mix of states, conversations of 1-3 messages, some rated.
     for (const n of SIZES) {
-      await insertTickets(db, Array.from({ length: n }, (_, k) => ticketDoc(nextId++, k, { userId: 1000 + n, total: n })));
+      await insertTickets(
+        db,
+        Array.from({ length: n }, (_, k) => ticketDoc(nextId++, k, { userId: 1000 + n, total: n })),
+      );
     }
-    const app = await startApp(
-      loadConfig(gatewayEnv(mongo.uri, database, 0, 'silent')),
-      { monitorCommands: true },
-    );
+    const app = await startApp(loadConfig(gatewayEnv(mongo.uri, database, 0, 'silent')), { monitorCommands: true });
     const seen: string[] = [];
     app.database.connection.getClient().on('commandStarted', (event) => {
       const target = (event.command as Record<string, unknown>)[event.commandName];
@@ -80,7 +80,7 @@ export const commandsSection: Section = {
       const single: Array<{ request: string; commands: string[] }> = [];
       for (const [label, make] of [
         ['legacy GET /api/v1/get_ticket_details/<id>', legacyGet('/get_ticket_details/1')],
-        ['graphql LegacyGetTicketDetails (the shim\'s operation)', graphql(print(LegacyGetTicketDetailsDocument), { id: '1', first: 200, after: null })],
+        ["graphql LegacyGetTicketDetails (the shim's operation)", graphql(print(LegacyGetTicketDetailsDocument), { id: '1', first: 200, after: null })],
         ['graphql ticket(id) + rating + messages(first: 50)', graphql(DETAILS, { id: '1' })],
       ] as const) {
         single.push({ request: label, commands: await commandsOf(make) });

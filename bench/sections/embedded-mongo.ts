@@ -24,7 +24,7 @@ export const embeddedMongoSection: Section = {
       machine: ctx.machine,
       settings: { connection: 'one (maxPoolSize 1), sequential awaits' },
       tables: [
-        { title: 'ops/s, best of 3 interleaved rounds (the benchmark\'s own method)', columns: ['operation', '1k docs', '100k docs', 'ratio 1k/100k'], rows },
+        { title: "ops/s, best of 3 interleaved rounds (the benchmark's own method)", columns: ['operation', '1k docs', '100k docs', 'ratio 1k/100k'], rows },
         { title: 'insertOne', columns: ['operation', 'ops/s'], rows: [['insertOne', r.insertOne]] },
       ],
       goals: [{ goal: r.goal, value: `worst ${Math.max(...rows.map((row) => Number(row[3])))}`, met: r.withinGoal }],

@@ -95,13 +95,7 @@ export const fanoutSection: Section = {
     const database = 'bench_fanout';
     const { client, db } = await connect(mongo.uri, database);
     await insertTickets(db, [ticketDoc(TICKET, 5, { userId: OWNER, status: 'open' }), ticketDoc(QUIET_TICKET, 6, { userId: OWNER, status: 'open' })]);
-    const gateway = await startGateway(
-      'gateway',
-      mongo.uri,
-      database,
-      { JWT_SECRET, WS_MAX_CONNECTIONS_PER_CREDENTIAL: String(SUBSCRIBERS * 2) },
-      ctx.serverNodeArgs,
-    );
+    const gateway = await startGateway('gateway', mongo.uri, database, { JWT_SECRET, WS_MAX_CONNECTIONS_PER_CREDENTIAL: String(SUBSCRIBERS * 2) }, ctx.serverNodeArgs);
     const wsUrl = `${gateway.url.replace('http', 'ws')}/graphql`;
     const subscribers: Subscriber[] = [];
     try {

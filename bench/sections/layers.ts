@@ -62,10 +62,11 @@ export const layersSection: Section = {
     const { client, db } = await connect(mongo.uri, database);
     await seedTickets(db, 2000);
     const ids = await reserveIds(db, 50);
-    await insertTickets(db, ids.map((id, k) => ticketDoc(id, k, { users: 50, messages: 10, total: 50, status: 'open' })));
-    const app = await startApp(
-      loadConfig(gatewayEnv(mongo.uri, database, 0, 'silent')),
+    await insertTickets(
+      db,
+      ids.map((id, k) => ticketDoc(id, k, { users: 50, messages: 10, total: 50, status: 'open' })),
     );
+    const app = await startApp(loadConfig(gatewayEnv(mongo.uri, database, 0, 'silent')));
     try {
       const viewer: Viewer = { role: 'admin', accountId: BENCH_ACCOUNT, username: 'bench', credentialId: 'bench' };
       // The same resolvers and wiring as the running app's schema.
@@ -99,7 +100,14 @@ export const layersSection: Section = {
         const layers: Record<string, (i: number) => Promise<unknown>> = {
           '1. database calls, hand-written (findOne + find, lean)':
             read === 'ticket + conversation'
-              ? (i) => Promise.all([Ticket.findOne({ _id: idOf(i), accountId: BENCH_ACCOUNT }).lean(), Message.find({ accountId: BENCH_ACCOUNT, ticketId: idOf(i) }).sort({ seq: 1 }).limit(51).lean()])
+              ? (i) =>
+                  Promise.all([
+                    Ticket.findOne({ _id: idOf(i), accountId: BENCH_ACCOUNT }).lean(),
+                    Message.find({ accountId: BENCH_ACCOUNT, ticketId: idOf(i) })
+                      .sort({ seq: 1 })
+                      .limit(51)
+                      .lean(),
+                  ])
               : () => Ticket.find({ accountId: BENCH_ACCOUNT, status: 'open' }).sort({ _id: 1 }).limit(51).lean(),
           '2. database calls, gateway services':
             read === 'ticket + conversation'
@@ -139,7 +147,12 @@ export const layersSection: Section = {
           for (const [name, op] of order) samples.get(name)!.push(await cpuPerOp(op, BLOCK));
         }
         for (const [layer, values] of samples) rows.push({ read, layer, us: round(median(values)) });
-        ctx.log(`  ${read}: ${rows.filter((r) => r.read === read).map((r) => `${r.layer.slice(0, 2)} ${r.us} µs`).join(', ')}`);
+        ctx.log(
+          `  ${read}: ${rows
+            .filter((r) => r.read === read)
+            .map((r) => `${r.layer.slice(0, 2)} ${r.us} µs`)
+            .join(', ')}`,
+        );
       }
       await Promise.all([bare.stop(), bareNoCacheControl.stop()]);
 
@@ -181,7 +194,8 @@ export const layersSection: Section = {
             rows: [...new Set(rows.map((r) => r.layer))].map((layer) => [layer, ...Object.keys(reads).map((read) => rows.find((r) => r.read === read && r.layer === layer)!.us)]),
           },
           {
-            title: 'legacy operations through Apollo executeOperation, CPU µs per call: given the document (printed by Apollo on every call, the shim before) vs pre-printed text (the shim now)',
+            title:
+              'legacy operations through Apollo executeOperation, CPU µs per call: given the document (printed by Apollo on every call, the shim before) vs pre-printed text (the shim now)',
             columns: ['operation', 'document', 'pre-printed text', 'saved'],
             rows: printRows,
           },

@@ -39,7 +39,10 @@ const restOk = (body: string) => body.startsWith('{"ticket') && !body.includes('
 export async function seedReads(db: Db): Promise<number[]> {
   await seedTickets(db, SEEDED);
   const ids = await reserveIds(db, 50);
-  await insertTickets(db, ids.map((id, k) => ticketDoc(id, k, { users: 50, messages: CONVERSATION, total: 50, status: 'open' })));
+  await insertTickets(
+    db,
+    ids.map((id, k) => ticketDoc(id, k, { users: 50, messages: CONVERSATION, total: 50, status: 'open' })),
+  );
   return ids;
 }
 
@@ -63,7 +66,13 @@ export const restSection: Section = {
         const nextId = () => ids[i++ % ids.length];
         const reads: Record<string, { graphql: RequestSpec; rest: RequestSpec }> = {
           'ticket + conversation': {
-            graphql: { method: 'POST', path: '/graphql', headers: JSON_HEADERS, next: () => ({ body: graphqlBody(TICKET_WITH_CONVERSATION, { id: String(nextId()) }) }), check: graphqlOk },
+            graphql: {
+              method: 'POST',
+              path: '/graphql',
+              headers: JSON_HEADERS,
+              next: () => ({ body: graphqlBody(TICKET_WITH_CONVERSATION, { id: String(nextId()) }) }),
+              check: graphqlOk,
+            },
             rest: { method: 'GET', path: '/tickets/1', headers: KEY_HEADERS, next: () => ({ path: `/tickets/${nextId()}` }), check: restOk },
           },
           'open tickets, first 50': {
@@ -77,7 +86,10 @@ export const restSection: Section = {
         const viaRest = (await (await fetch(`${rest.url}/tickets/${ids[0]}`, { headers: KEY_HEADERS })).json()) as { messages: unknown[] };
         const listGraphql = await gql<{ tickets: { edges: Array<{ node: { id: string } }> } }>(gateway.url, TICKET_LIST, { filter: { view: 'OPEN' }, first: 50 });
         const listRest = (await (await fetch(`${rest.url}/tickets?status=open&limit=50`, { headers: KEY_HEADERS })).json()) as { tickets: Array<{ id: string }> };
-        if (viaGraphql.ticket.messages.edges.length !== viaRest.messages.length || listGraphql.tickets.edges.map((e) => e.node.id).join() !== listRest.tickets.map((t) => t.id).join()) {
+        if (
+          viaGraphql.ticket.messages.edges.length !== viaRest.messages.length ||
+          listGraphql.tickets.edges.map((e) => e.node.id).join() !== listRest.tickets.map((t) => t.id).join()
+        ) {
           throw new Error('GraphQL and the REST baseline answer different data');
         }
 
@@ -100,7 +112,10 @@ export const restSection: Section = {
         ctx.log(`  the empty request, ${LOW} connections`);
         const empty = await interleave(
           [
-            { name: 'graphql empty', run: (s) => load(gatewayTarget, { method: 'POST', path: '/graphql', headers: JSON_HEADERS, body: graphqlBody('{ __typename }'), check: graphqlOk }, LOW, s) },
+            {
+              name: 'graphql empty',
+              run: (s) => load(gatewayTarget, { method: 'POST', path: '/graphql', headers: JSON_HEADERS, body: graphqlBody('{ __typename }'), check: graphqlOk }, LOW, s),
+            },
             { name: 'rest empty', run: (s) => load(restTarget, { method: 'GET', path: '/healthz', check: (body) => body === '{"status":"ok"}' }, LOW, s) },
           ],
           { rounds: ctx.rounds, durationS: ctx.durationS, warmupS: ctx.warmupS, log: ctx.log },
@@ -114,7 +129,11 @@ export const restSection: Section = {
           const rps = ratio(high.rest.rps, high.graphql.rps);
           return [
             { goal: `${read}: GraphQL p50 at ${LOW} connections within 1.2x of REST`, value: `${p50}x (${low.graphql.p50} vs ${low.rest.p50} ms)`, met: p50 <= 1.2 },
-            { goal: `${read}: REST/GraphQL saturated req/s (${SATURATED} connections) within 1.5x`, value: `${rps}x (${high.rest.rps} vs ${high.graphql.rps} req/s)`, met: rps <= 1.5 },
+            {
+              goal: `${read}: REST/GraphQL saturated req/s (${SATURATED} connections) within 1.5x`,
+              value: `${rps}x (${high.rest.rps} vs ${high.graphql.rps} req/s)`,
+              met: rps <= 1.5,
+            },
           ];
         });
         const failures = rows.reduce((sum, r) => sum + r.graphql.failures + r.rest.failures, 0) + floor.graphql.failures + floor.rest.failures;
@@ -124,7 +143,21 @@ export const restSection: Section = {
           tables: [
             {
               title: `medians of ${ctx.rounds} interleaved rounds; latency in ms`,
-              columns: ['read', 'connections', 'graphql req/s', 'rest req/s', 'rest/graphql req/s', 'graphql p50', 'rest p50', 'graphql/rest p50', 'graphql p99', 'rest p99', 'graphql CPU ms/req', 'rest CPU ms/req', 'db CPU ms/req (graphql / rest)'],
+              columns: [
+                'read',
+                'connections',
+                'graphql req/s',
+                'rest req/s',
+                'rest/graphql req/s',
+                'graphql p50',
+                'rest p50',
+                'graphql/rest p50',
+                'graphql p99',
+                'rest p99',
+                'graphql CPU ms/req',
+                'rest CPU ms/req',
+                'db CPU ms/req (graphql / rest)',
+              ],
               rows: rows.map((r) => [
                 r.read,
                 r.connections,

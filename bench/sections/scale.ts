@@ -47,7 +47,14 @@ const graphqlRead = (query: string, variables: () => Record<string, unknown>): R
 const list = (filter: Record<string, unknown>) => (): RequestSpec => graphqlRead(TICKET_LIST, () => ({ filter, first: 50 }));
 
 const READS: Read[] = [
-  { name: 'ticket + conversation (GraphQL)', goal: true, spec: (n) => { const id = spread(n, 64); return graphqlRead(TICKET_WITH_CONVERSATION, () => ({ id: String(id()) })); } },
+  {
+    name: 'ticket + conversation (GraphQL)',
+    goal: true,
+    spec: (n) => {
+      const id = spread(n, 64);
+      return graphqlRead(TICKET_WITH_CONVERSATION, () => ({ id: String(id()) }));
+    },
+  },
   {
     name: 'get_ticket_details (legacy)',
     goal: true,
@@ -56,9 +63,16 @@ const READS: Read[] = [
       return { method: 'GET', path: '/api/v1/get_ticket_details/1', headers: KEY_HEADERS, next: () => ({ path: `/api/v1/get_ticket_details/${id()}` }), check: legacyOk };
     },
   },
-  { name: "one user's first page (GraphQL, 20 tickets)", goal: true, spec: (n) => { const user = spread(n / TICKETS_PER_USER, 64); return graphqlRead(TICKET_LIST, () => ({ filter: { userId: user() }, first: 50 })); } },
   {
-    name: "get_tickets/<user> (legacy, 20 tickets)",
+    name: "one user's first page (GraphQL, 20 tickets)",
+    goal: true,
+    spec: (n) => {
+      const user = spread(n / TICKETS_PER_USER, 64);
+      return graphqlRead(TICKET_LIST, () => ({ filter: { userId: user() }, first: 50 }));
+    },
+  },
+  {
+    name: 'get_tickets/<user> (legacy, 20 tickets)',
     goal: true,
     spec: (n) => {
       const user = spread(n / TICKETS_PER_USER, 64);
@@ -93,7 +107,11 @@ export const scaleSection: Section = {
       const large = { url: gateways.large!.url, pid: gateways.large!.pid, dbPid: mongos.large!.pid };
       // The legacy operation reads the same ticket in both (a sanity check of the seeding).
       for (const g of [small, large]) {
-        const res = await fetch(`${g.url}/graphql`, { method: 'POST', headers: JSON_HEADERS, body: graphqlBody(print(LegacyGetTicketDetailsDocument), { id: '1', first: 200, after: null }) });
+        const res = await fetch(`${g.url}/graphql`, {
+          method: 'POST',
+          headers: JSON_HEADERS,
+          body: graphqlBody(print(LegacyGetTicketDetailsDocument), { id: '1', first: 200, after: null }),
+        });
         if (!graphqlOk(await res.text())) throw new Error(`${g.url} cannot read ticket 1`);
       }
 
@@ -152,7 +170,7 @@ export const scaleSection: Section = {
         ],
         goals: [
           {
-            goal: 'ticket details and one user\'s first page at 100,000 tickets within 2x of 1,000 (p50 and req/s)',
+            goal: "ticket details and one user's first page at 100,000 tickets within 2x of 1,000 (p50 and req/s)",
             value: `worst ${Math.max(worst.p50Ratio, worst.rpsRatio)}x (${worst.read})`,
             met: goalRows.every((r) => r.p50Ratio <= 2 && r.rpsRatio <= 2),
           },

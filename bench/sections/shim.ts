@@ -77,7 +77,10 @@ export const shimSection: Section = {
         let seeded = 0;
         const seedPool = async (status: Status, n: number) => {
           const ids = await reserveIds(db, n);
-          await insertTickets(db, ids.map((id, k) => ticketDoc(id, seeded + k, { userId: POOL_USER, status, messages: 1, total: n, days: 1 })));
+          await insertTickets(
+            db,
+            ids.map((id, k) => ticketDoc(id, seeded + k, { userId: POOL_USER, status, messages: 1, total: n, days: 1 })),
+          );
           seeded += n;
           return ids;
         };
@@ -108,7 +111,13 @@ export const shimSection: Section = {
 
         const endpoints: Record<string, Pair> = {
           get_ticket_details: {
-            legacy: { method: 'GET', path: '/api/v1/get_ticket_details/1', headers: KEY_HEADERS, next: () => ({ path: `/api/v1/get_ticket_details/${detailIds()}` }), check: legacyOk },
+            legacy: {
+              method: 'GET',
+              path: '/api/v1/get_ticket_details/1',
+              headers: KEY_HEADERS,
+              next: () => ({ path: `/api/v1/get_ticket_details/${detailIds()}` }),
+              check: legacyOk,
+            },
             graphql: graphql(LegacyGetTicketDetailsDocument, 'LegacyGetTicketDetails', () => ({ id: String(detailIds()), first: 200, after: null })),
           },
           get_tickets: {
@@ -122,11 +131,25 @@ export const shimSection: Section = {
           raise_ticket: {
             legacy: post('/api/v1/raise_ticket', () => ({ type: 'Payment', subject: 'Unable to pay online', userId: RAISE_USER, comments: 'connection timeout' })),
             graphql: graphql(LegacyRaiseTicketDocument, 'LegacyRaiseTicket', () => ({
-              input: { type: 'Payment', subject: 'Unable to pay online', priority: 'MEDIUM', userId: RAISE_USER, comments: 'connection timeout', closeImmediately: false, resolution: null },
+              input: {
+                type: 'Payment',
+                subject: 'Unable to pay online',
+                priority: 'MEDIUM',
+                userId: RAISE_USER,
+                comments: 'connection timeout',
+                closeImmediately: false,
+                resolution: null,
+              },
             })),
           },
           send_message: {
-            legacy: post('/api/v1/send_message', () => ({ ticketId: openForMessages(), ticketMessage: 'ok. Looking on it', sender: 'admin', sender_name: 'admin@example.com', showToUser: 'true' })),
+            legacy: post('/api/v1/send_message', () => ({
+              ticketId: openForMessages(),
+              ticketMessage: 'ok. Looking on it',
+              sender: 'admin',
+              sender_name: 'admin@example.com',
+              showToUser: 'true',
+            })),
             graphql: graphql(LegacySendMessageDocument, 'LegacySendMessage', () => ({
               input: { ticketId: String(openForMessages()), body: 'ok. Looking on it', sender: 'ADMIN', senderName: 'admin@example.com', showToUser: true },
             })),
@@ -140,11 +163,16 @@ export const shimSection: Section = {
               ...post('/api/v1/close_ticket', () => ({})),
               next: () => ({ path: `/api/v1/close_ticket/${pools.open.next()}`, body: form({ resolutionType: 'Fixed', resolutionSubject: 'Card limit raised' }) }),
             },
-            graphql: graphql(LegacyCloseTicketDocument, 'LegacyCloseTicket', () => ({ id: String(pools.open.next()), resolution: { type: 'Fixed', subject: 'Card limit raised' } })),
+            graphql: graphql(LegacyCloseTicketDocument, 'LegacyCloseTicket', () => ({
+              id: String(pools.open.next()),
+              resolution: { type: 'Fixed', subject: 'Card limit raised' },
+            })),
           },
           reopen_ticket: {
             legacy: post('/api/v1/reopen_ticket', () => ({ ticketId: pools.closed.next(), userId: POOL_USER, comments: 'still failing' })),
-            graphql: graphql(LegacyReopenTicketDocument, 'LegacyReopenTicket', () => ({ input: { ticketId: String(pools.closed.next()), userId: POOL_USER, comments: 'still failing' } })),
+            graphql: graphql(LegacyReopenTicketDocument, 'LegacyReopenTicket', () => ({
+              input: { ticketId: String(pools.closed.next()), userId: POOL_USER, comments: 'still failing' },
+            })),
           },
           ticket_rating: {
             legacy: post('/api/v1/ticket_rating', () => ({ ticketId: closedForRating(), userId: POOL_USER, ratingValue: 4 })),
@@ -195,8 +223,32 @@ export const shimSection: Section = {
           tables: [
             {
               title: `req/s, latency (ms) and gateway CPU per request (ms), ${CONNECTIONS} connections, medians of ${ctx.rounds} interleaved rounds; ratios are legacy cost over GraphQL cost (GraphQL/legacy req/s, legacy/GraphQL p50 and CPU)`,
-              columns: ['endpoint', 'legacy req/s', 'graphql req/s', 'req/s ratio', 'legacy p50', 'graphql p50', 'p50 ratio', 'legacy CPU', 'graphql CPU', 'CPU ratio', 'within 1.10'],
-              rows: table.map((r) => [r.endpoint, r.legacy.rps, r.graphql.rps, r.rpsRatio, r.legacy.p50, r.graphql.p50, r.p50Ratio, r.legacy.cpuMsPerRequest, r.graphql.cpuMsPerRequest, r.cpuRatio, r.met]),
+              columns: [
+                'endpoint',
+                'legacy req/s',
+                'graphql req/s',
+                'req/s ratio',
+                'legacy p50',
+                'graphql p50',
+                'p50 ratio',
+                'legacy CPU',
+                'graphql CPU',
+                'CPU ratio',
+                'within 1.10',
+              ],
+              rows: table.map((r) => [
+                r.endpoint,
+                r.legacy.rps,
+                r.graphql.rps,
+                r.rpsRatio,
+                r.legacy.p50,
+                r.graphql.p50,
+                r.p50Ratio,
+                r.legacy.cpuMsPerRequest,
+                r.graphql.cpuMsPerRequest,
+                r.cpuRatio,
+                r.met,
+              ]),
             },
           ],
           goals: [

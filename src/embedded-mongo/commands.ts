@@ -35,8 +35,20 @@ export interface CommandSpec {
 
 /** Accepted on every command and ignored: sessions, read/write concerns, API versioning, tracing. */
 const GENERIC_FIELDS = new Set([
-  '$db', 'lsid', 'txnNumber', '$clusterTime', '$readPreference', 'readConcern', 'writeConcern', 'apiVersion',
-  'apiStrict', 'apiDeprecationErrors', 'comment', 'maxTimeMS', '$client', 'mayBypassWriteBlocking',
+  '$db',
+  'lsid',
+  'txnNumber',
+  '$clusterTime',
+  '$readPreference',
+  'readConcern',
+  'writeConcern',
+  'apiVersion',
+  'apiStrict',
+  'apiDeprecationErrors',
+  'comment',
+  'maxTimeMS',
+  '$client',
+  'mayBypassWriteBlocking',
 ]);
 
 const TRANSACTION_ERROR = 'Transaction numbers are only allowed on a replica set member or mongos';
@@ -83,7 +95,8 @@ function nonNegative(cmd: Doc, command: string, field: string): number | undefin
 function objectArg(cmd: Doc, command: string, field: string): Doc | undefined {
   const value = cmd[field];
   if (value === undefined || value === null) return undefined;
-  if (!isPlainObject(value)) fail(ErrorCode.TypeMismatch, `BSON field '${command}.${field}' is the wrong type '${Array.isArray(value) ? 'array' : typeof value}', expected type 'object'`);
+  if (!isPlainObject(value))
+    fail(ErrorCode.TypeMismatch, `BSON field '${command}.${field}' is the wrong type '${Array.isArray(value) ? 'array' : typeof value}', expected type 'object'`);
   return value;
 }
 
@@ -105,7 +118,13 @@ function cursorBatchSize(cmd: Doc, command: string): number | undefined {
   return n;
 }
 
-function cursorReply<T>(ctx: CommandContext, ns: string, items: readonly T[], render: (item: T) => Doc, options: { batchSize?: number; singleBatch?: boolean; noTimeout?: boolean } = {}): EncodedDocument {
+function cursorReply<T>(
+  ctx: CommandContext,
+  ns: string,
+  items: readonly T[],
+  render: (item: T) => Doc,
+  options: { batchSize?: number; singleBatch?: boolean; noTimeout?: boolean } = {},
+): EncodedDocument {
   const batch = ctx.cursors.first(ns, items, render, options);
   return encodeCursorReply('firstBatch', batch.docs, batch.id, ns);
 }
@@ -386,7 +405,7 @@ function findAndModify(cmd: Doc, db: string, ctx: CommandContext): Doc {
   if (remove && hasUpdate) fail(ErrorCode.FailedToParse, 'Cannot specify both an update and remove=true');
   if (!remove && !hasUpdate) fail(ErrorCode.FailedToParse, 'Either an update or remove=true must be specified');
   if (remove && upsert) fail(ErrorCode.FailedToParse, 'Cannot specify both upsert=true and remove=true');
-  if (remove && returnNew) fail(ErrorCode.FailedToParse, 'Cannot specify both new=true and remove=true; \'remove\' always returns the deleted document');
+  if (remove && returnNew) fail(ErrorCode.FailedToParse, "Cannot specify both new=true and remove=true; 'remove' always returns the deleted document");
   const filter = objectArg(cmd, command, 'query') ?? {};
   const projector: Projector = compileProjection(objectArg(cmd, command, 'fields'));
   const variables = objectArg(cmd, command, 'let');
@@ -466,7 +485,10 @@ function aggregate(cmd: Doc, db: string, ctx: CommandContext): EncodedDocument {
       return source ? [...source.docs.values()].map((r) => toViewDoc(r.typed)) : [];
     },
   };
-  const output = new Aggregator(plan.rest.map((s) => toViewDoc(s)), options).run(records.map((r) => r.view));
+  const output = new Aggregator(
+    plan.rest.map((s) => toViewDoc(s)),
+    options,
+  ).run(records.map((r) => r.view));
   const typed = output.map((doc) => {
     const hint = doc._id !== undefined ? byId.get(keyOf(doc._id)) : undefined;
     // Stages that pass fields through ($project, $addFields...) keep the input's field order.
@@ -515,7 +537,7 @@ function distinct(cmd: Doc, db: string, ctx: CommandContext): Doc {
 function createIndexes(cmd: Doc, db: string, ctx: CommandContext): Doc {
   const name = collectionArg(cmd, 'createIndexes', db);
   const specs = cmd.indexes;
-  if (!Array.isArray(specs) || specs.length === 0) fail(ErrorCode.BadValue, "Must specify at least one index to create");
+  if (!Array.isArray(specs) || specs.length === 0) fail(ErrorCode.BadValue, 'Must specify at least one index to create');
   const { collection, created } = ctx.store.ensureCollection(db, name);
   const before = collection.indexes.length + 1;
   for (const spec of specs) {
@@ -596,7 +618,26 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   dropDatabase: { fields: [], run: dropDatabase },
   /** Explicit creation; 48 NamespaceExists when present (mongoose ignores that). */
   create: {
-    fields: ['capped', 'size', 'max', 'autoIndexId', 'validator', 'validationLevel', 'validationAction', 'collation', 'viewOn', 'pipeline', 'timeseries', 'expireAfterSeconds', 'clusteredIndex', 'changeStreamPreAndPostImages', 'storageEngine', 'indexOptionDefaults', 'encryptedFields', 'idIndex'],
+    fields: [
+      'capped',
+      'size',
+      'max',
+      'autoIndexId',
+      'validator',
+      'validationLevel',
+      'validationAction',
+      'collation',
+      'viewOn',
+      'pipeline',
+      'timeseries',
+      'expireAfterSeconds',
+      'clusteredIndex',
+      'changeStreamPreAndPostImages',
+      'storageEngine',
+      'indexOptionDefaults',
+      'encryptedFields',
+      'idIndex',
+    ],
     run: create,
   },
   /** `{nIndexesWas, ns}`; a missing collection is `{ok: 1}` as in mongod 7. */
@@ -611,7 +652,30 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   delete: { fields: ['deletes', 'ordered', 'let'], run: deleteCommand },
   /** Cursor; filter, sort, projection, skip, limit, batchSize, singleBatch; equality on `_id` or indexed fields is a hash lookup. */
   find: {
-    fields: ['filter', 'sort', 'projection', 'skip', 'limit', 'batchSize', 'singleBatch', 'hint', 'collation', 'let', 'allowDiskUse', 'noCursorTimeout', 'allowPartialResults', 'readOnce', 'oplogReplay', 'tailable', 'awaitData', 'min', 'max', 'returnKey', 'showRecordId', 'explain'],
+    fields: [
+      'filter',
+      'sort',
+      'projection',
+      'skip',
+      'limit',
+      'batchSize',
+      'singleBatch',
+      'hint',
+      'collation',
+      'let',
+      'allowDiskUse',
+      'noCursorTimeout',
+      'allowPartialResults',
+      'readOnce',
+      'oplogReplay',
+      'tailable',
+      'awaitData',
+      'min',
+      'max',
+      'returnKey',
+      'showRecordId',
+      'explain',
+    ],
     run: find,
   },
   /** `{cursor: {nextBatch, id, ns}}`; 43 CursorNotFound for expired or unknown ids. */
@@ -655,7 +719,10 @@ export function runCommand(command: Document, ctx: CommandContext, viaOpQuery = 
     const name = Object.keys(command)[0];
     if (name === undefined) fail(ErrorCode.FailedToParse, 'Empty command object');
     if (viaOpQuery && !OP_QUERY_COMMANDS.has(name)) {
-      fail(ErrorCode.UnsupportedOpQueryCommand, `Unsupported OP_QUERY command: ${name}. The client driver may require an upgrade. For more details see https://dochub.mongodb.org/core/legacy-opcode-removal`);
+      fail(
+        ErrorCode.UnsupportedOpQueryCommand,
+        `Unsupported OP_QUERY command: ${name}. The client driver may require an upgrade. For more details see https://dochub.mongodb.org/core/legacy-opcode-removal`,
+      );
     }
     if (TRANSACTION_COMMANDS.has(name) || command.startTransaction !== undefined || command.autocommit !== undefined) {
       fail(ErrorCode.IllegalOperation, TRANSACTION_ERROR);

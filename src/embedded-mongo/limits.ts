@@ -15,29 +15,47 @@ export interface Limitation {
 
 /** Every known gap, with the reply it gets. Kept in sync with the checks below and in commands.ts. */
 export const UNSUPPORTED: readonly Limitation[] = [
-  { feature: 'multi-document transactions (startTransaction, autocommit: false, commitTransaction, abortTransaction)', answer: 'code 20 IllegalOperation, as a real standalone: "Transaction numbers are only allowed on a replica set member or mongos"' },
+  {
+    feature: 'multi-document transactions (startTransaction, autocommit: false, commitTransaction, abortTransaction)',
+    answer: 'code 20 IllegalOperation, as a real standalone: "Transaction numbers are only allowed on a replica set member or mongos"',
+  },
   { feature: 'change streams ($changeStream, watch())', answer: 'code 40573, as a real standalone: "The $changeStream stage is only supported on replica sets"' },
   { feature: '$text queries and text search', answer: 'code 27 IndexNotFound "text index required for $text query" (text indexes can be created, never used)' },
   { feature: 'geospatial query operators ($near, $nearSphere, $geoWithin, $geoIntersects) and $geoNear', answer: 'code 115 CommandNotSupported' },
   { feature: '$where, $function, $accumulator (server-side JavaScript)', answer: 'code 115 CommandNotSupported' },
   { feature: '$jsonSchema and collection validators', answer: 'code 115 CommandNotSupported' },
-  { feature: '$type for int, long, double, decimal, objectId, binData, timestamp, minKey, maxKey, javascript (numbers are compared as plain numbers)', answer: 'code 115 CommandNotSupported' },
+  {
+    feature: '$type for int, long, double, decimal, objectId, binData, timestamp, minKey, maxKey, javascript (numbers are compared as plain numbers)',
+    answer: 'code 115 CommandNotSupported',
+  },
   { feature: 'collations other than {locale: "simple"} (find, aggregate, update, delete, indexes)', answer: 'code 115 CommandNotSupported' },
-  { feature: '$out, $merge, $search, $vectorSearch, $collStats, $indexStats, $currentOp, $listSessions, $planCacheStats, $documents, db-level aggregate', answer: 'code 115 CommandNotSupported' },
+  {
+    feature: '$out, $merge, $search, $vectorSearch, $collStats, $indexStats, $currentOp, $listSessions, $planCacheStats, $documents, db-level aggregate',
+    answer: 'code 115 CommandNotSupported',
+  },
   { feature: 'explain (find, aggregate, count, ...)', answer: 'code 115 CommandNotSupported' },
   { feature: 'tailable / awaitData cursors, min, max, returnKey, showRecordId in find', answer: 'code 115 CommandNotSupported' },
   { feature: 'positional projection (`field.$`) in find and findAndModify', answer: 'code 115 CommandNotSupported' },
-  { feature: 'capped, time-series, clustered collections and views (create options capped, timeseries, clusteredIndex, viewOn, pipeline, encryptedFields)', answer: 'code 115 CommandNotSupported' },
+  {
+    feature: 'capped, time-series, clustered collections and views (create options capped, timeseries, clusteredIndex, viewOn, pipeline, encryptedFields)',
+    answer: 'code 115 CommandNotSupported',
+  },
   { feature: 'wildcard indexes ($**)', answer: 'code 115 CommandNotSupported' },
   { feature: '$currentDate with {$type: "timestamp"}', answer: 'code 115 CommandNotSupported' },
   { feature: 'regular expression options x and l (BSON regex or $options)', answer: 'code 115 CommandNotSupported' },
   { feature: 'commands not in the command table (renameCollection, collMod, dbStats, collStats, serverStatus, ...)', answer: 'code 59 CommandNotFound' },
-  { feature: 'unknown fields in a command', answer: "code 40415, as mongod: \"BSON field 'find.x' is an unknown field.\"" },
-  { feature: 'other query, update or aggregation operators mingo does not implement', answer: 'code 2 BadValue with mingo\'s message naming the operator' },
+  { feature: 'unknown fields in a command', answer: 'code 40415, as mongod: "BSON field \'find.x\' is an unknown field."' },
+  { feature: 'other query, update or aggregation operators mingo does not implement', answer: "code 2 BadValue with mingo's message naming the operator" },
   { feature: 'Decimal128 arithmetic and comparisons', answer: 'supported at double precision (about 15 significant digits); stored values keep their exact bytes until changed' },
   { feature: 'Long values beyond 2^53 in comparisons and arithmetic', answer: 'compared at double precision; stored values keep their exact bytes until changed' },
-  { feature: 'numeric types in aggregation output and in array elements added by $push/$addToSet', answer: 'integral values come back as Int32 (or Double when out of range) unless they pass through unchanged from a stored field' },
-  { feature: 'authentication (saslStart, ...), replication, sharding, OP_COMPRESSED', answer: 'not advertised; the commands answer code 59 CommandNotFound; unknown opcodes close the connection' },
+  {
+    feature: 'numeric types in aggregation output and in array elements added by $push/$addToSet',
+    answer: 'integral values come back as Int32 (or Double when out of range) unless they pass through unchanged from a stored field',
+  },
+  {
+    feature: 'authentication (saslStart, ...), replication, sharding, OP_COMPRESSED',
+    answer: 'not advertised; the commands answer code 59 CommandNotFound; unknown opcodes close the connection',
+  },
 ];
 
 const GEO_OPERATORS = new Set(['$near', '$nearSphere', '$geoWithin', '$geoIntersects', '$within', '$box', '$center', '$centerSphere', '$polygon']);
@@ -92,9 +110,22 @@ export function checkExpression(expr: unknown, depth = 0): void {
 }
 
 const UNSUPPORTED_STAGES = new Set([
-  '$out', '$merge', '$search', '$searchMeta', '$vectorSearch', '$collStats', '$indexStats', '$currentOp',
-  '$listSessions', '$listLocalSessions', '$planCacheStats', '$documents', '$geoNear', '$listSearchIndexes',
-  '$changeStreamSplitLargeEvent', '$shardedDataDistribution',
+  '$out',
+  '$merge',
+  '$search',
+  '$searchMeta',
+  '$vectorSearch',
+  '$collStats',
+  '$indexStats',
+  '$currentOp',
+  '$listSessions',
+  '$listLocalSessions',
+  '$planCacheStats',
+  '$documents',
+  '$geoNear',
+  '$listSearchIndexes',
+  '$changeStreamSplitLargeEvent',
+  '$shardedDataDistribution',
 ]);
 
 /** Throws for pipeline stages listed in UNSUPPORTED. */

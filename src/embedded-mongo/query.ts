@@ -159,7 +159,7 @@ export function candidates(coll: Collection, filter: Doc, streaming = false): It
 /** `{field: 1|-1}` in view form, validated as mongod does. */
 export function normalizeSort(sort: unknown): Doc | undefined {
   if (sort === undefined || sort === null) return undefined;
-  if (!isPlainObject(sort)) fail(ErrorCode.TypeMismatch, "Expected field sort to be of type object");
+  if (!isPlainObject(sort)) fail(ErrorCode.TypeMismatch, 'Expected field sort to be of type object');
   const out: Doc = {};
   for (const [field, direction] of Object.entries(sort)) {
     if (isPlainObject(direction) && '$meta' in direction) unsupported(`sort by {$meta: ${JSON.stringify(direction.$meta)}}`);
@@ -305,7 +305,7 @@ const IDENTITY: Projector = (record) => record.typed;
  */
 export function compileProjection(projection: unknown): Projector {
   if (projection === undefined || projection === null) return IDENTITY;
-  if (!isPlainObject(projection)) fail(ErrorCode.TypeMismatch, "Expected field projection to be of type object");
+  if (!isPlainObject(projection)) fail(ErrorCode.TypeMismatch, 'Expected field projection to be of type object');
   const fields = Object.keys(projection);
   if (!fields.length) return IDENTITY;
   for (const field of fields) {

@@ -7,9 +7,7 @@ import type { IdempotencyModels } from './idempotency.model';
 /** Stores the response to replay, or (null) forgets the key so that a retry executes again. */
 export type Release = (result: FormattedExecutionResult | null) => Promise<void>;
 
-export type Claim =
-  | { kind: 'new'; release: Release }
-  | { kind: 'replay'; result: FormattedExecutionResult };
+export type Claim = { kind: 'new'; release: Release } | { kind: 'replay'; result: FormattedExecutionResult };
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 

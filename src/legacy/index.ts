@@ -182,4 +182,3 @@ export function createLegacyRouter(deps: LegacyDeps): Router {
   });
   return router;
 }
-

@@ -9,10 +9,10 @@ const COMMON_ERRORS = [400, 401, 403, 405, 413, 429, 500, 503] as const;
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'A missing or malformed parameter, an unknown status, a bad date, or a body that is not scalar fields.',
   401: 'Credentials are required and missing or wrong.',
-  403: 'The caller may not do this (a user token on the legacy API; another user\'s ticket for V7/V8).',
-  404: 'No such ticket in the caller\'s account, or no such endpoint.',
+  403: "The caller may not do this (a user token on the legacy API; another user's ticket for V7/V8).",
+  404: "No such ticket in the caller's account, or no such endpoint.",
   405: 'A method other than GET or POST.',
-  409: 'The ticket\'s state forbids it (a message on a closed ticket, reopening an open one, ...), or a request with the same Idempotency-Key is still running.',
+  409: "The ticket's state forbids it (a message on a closed ticket, reopening an open one, ...), or a request with the same Idempotency-Key is still running.",
   413: 'The body is larger than 1 MiB.',
   422: 'The Idempotency-Key was already used with a different request.',
   429: 'Rate limit hit; retry after `Retry-After` seconds.',

@@ -74,8 +74,7 @@ function envelope(payload: Record<string, JsonSchema>): JsonSchema {
 
 const messageEnvelope = (example: string) => envelope({ message: { type: 'string', examples: [example] } });
 
-const messageFirstEnvelope = (example: string): JsonSchema =>
-  object({ status: { const: 'success' }, message: { type: 'string', examples: [example] }, errorCode: { const: 200 } });
+const messageFirstEnvelope = (example: string): JsonSchema => object({ status: { const: 'success' }, message: { type: 'string', examples: [example] }, errorCode: { const: 200 } });
 
 const TICKET_KEYS = ['id', 'account_id', 'user', 'subject', 'type', 'priority', 'due', 'status', 'assigned_to', 'group_name', 'created'] as const;
 
@@ -150,7 +149,7 @@ const getTickets = defineRoute({
   name: 'get_tickets',
   summary: 'V2 Get tickets by status',
   description:
-    'Every matching ticket of the caller\'s account, by id ascending. `limit` and `offset` (an extension) return a slice. ' +
+    "Every matching ticket of the caller's account, by id ascending. `limit` and `offset` (an extension) return a slice. " +
     'fromDate/toDate are inclusive on `created`, read in LEGACY_TIMEZONE (a toDate minute includes its 59 seconds; a date-only toDate its whole day).',
   params: {
     userId: param.userFilter(true, 'The user whose tickets to list; 0 for every user.'),
@@ -203,7 +202,7 @@ const getTickets = defineRoute({
 const sendMessage = defineRoute({
   name: 'send_message',
   summary: 'V3 Send a message',
-  description: 'Adds a message to a ticket\'s conversation and publishes it to GraphQL subscribers. A closed ticket answers 409 (reopen it first).',
+  description: "Adds a message to a ticket's conversation and publishes it to GraphQL subscribers. A closed ticket answers 409 (reopen it first).",
   params: {
     ticketId: param.ticketId(true, 'The ticket to write on.'),
     ticketMessage: param.text(true, 'The message text.', LIMITS.text),
@@ -227,7 +226,7 @@ const sendMessage = defineRoute({
 const getTicketDetails = defineRoute({
   name: 'get_ticket_details',
   summary: 'V4 Get ticket details',
-  description: 'The whole conversation in the order written (internal notes included: `show_to_user` says which) and the ticket\'s state.',
+  description: "The whole conversation in the order written (internal notes included: `show_to_user` says which) and the ticket's state.",
   params: {
     ticketId: param.ticketId(true, 'The ticket.'),
   },
@@ -299,7 +298,7 @@ const assignTicket = defineRoute({
   description: 'Sets the assignee; unassigned becomes open, onhold stays. A closed ticket answers 409.',
   params: {
     ticketId: param.ticketId(true, 'The ticket to assign.'),
-    admin: param.text(true, 'The admin\'s username.', LIMITS.name),
+    admin: param.text(true, "The admin's username.", LIMITS.name),
   },
   pathParams: [],
   documentedPathForms: [0],
@@ -317,7 +316,7 @@ const reopenTicket = defineRoute({
   description: 'Reopens a closed ticket of this user; the reason is appended as a user message and `due` restarts. Another user: 403; not closed: 409.',
   params: {
     ticketId: param.ticketId(true, 'The closed ticket to reopen.'),
-    userId: param.userId(true, 'The ticket\'s user.'),
+    userId: param.userId(true, "The ticket's user."),
     comments: param.text(true, 'The reason for reopening.', LIMITS.text),
   },
   pathParams: [],
@@ -336,7 +335,7 @@ const rateTicket = defineRoute({
   description: 'Rates a closed ticket of this user from 1 to 5; rating again replaces the earlier rating. Another user: 403; not closed: 409.',
   params: {
     ticketId: param.ticketId(true, 'The closed ticket to rate.'),
-    userId: param.userId(true, 'The ticket\'s user.'),
+    userId: param.userId(true, "The ticket's user."),
     ratingValue: param.integer(true, 'The rating: 1, 2, 3, 4 or 5.', 'must be an integer from 1 to 5', { minimum: 1, maximum: 5 }),
   },
   pathParams: [],

@@ -173,7 +173,13 @@ function isSkipped(node: SelectionNode, variables: Record<string, unknown>): boo
  * prices a field; a selection on an abstract type costs its most expensive possible type), except
  * that each fragment is priced once: its cost does not depend on where it is spread.
  */
-function costOf(schema: GraphQLSchema, operation: OperationDefinitionNode, fragments: Map<string, FragmentDefinitionNode>, variables: Record<string, unknown>, estimators: ComplexityEstimator[]): number {
+function costOf(
+  schema: GraphQLSchema,
+  operation: OperationDefinitionNode,
+  fragments: Map<string, FragmentDefinitionNode>,
+  variables: Record<string, unknown>,
+  estimators: ComplexityEstimator[],
+): number {
   const fragmentCosts = new Map<string, number>();
   const typesOf = (type: GraphQLCompositeType) => (isAbstractType(type) ? schema.getPossibleTypes(type).map((t) => t.name) : [type.name]);
   const selectionCost = (selectionSet: SelectionSetNode, type: GraphQLCompositeType): number => {

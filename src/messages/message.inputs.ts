@@ -3,7 +3,7 @@ import { IsOptional, MaxLength } from 'class-validator';
 import { LIMITS } from '../tickets/ticket.inputs';
 import { SenderRole } from './message.type';
 
-@InputType({ description: 'A message to add to a ticket\'s conversation.' })
+@InputType({ description: "A message to add to a ticket's conversation." })
 export class SendMessageInput {
   @Field(() => ID, { description: 'The ticket to write on.' })
   ticketId!: string;
@@ -15,7 +15,7 @@ export class SendMessageInput {
   @Field(() => SenderRole, { nullable: true, description: 'Who writes: ADMIN by default for an admin; always USER for a user.' })
   sender?: SenderRole | null;
 
-  @Field(() => String, { nullable: true, description: 'Display name; defaults to the admin\'s username or the user id.' })
+  @Field(() => String, { nullable: true, description: "Display name; defaults to the admin's username or the user id." })
   @IsOptional()
   @MaxLength(LIMITS.name, { message: `senderName must be at most ${LIMITS.name} characters` })
   senderName?: string | null;

@@ -8,7 +8,7 @@ import { Message } from './message.type';
 @Resolver(() => Message)
 export class MessageResolver {
   @Authorized()
-  @Mutation(() => Message, { description: 'Add a message to an open ticket\'s conversation; a closed ticket is a CONFLICT.' })
+  @Mutation(() => Message, { description: "Add a message to an open ticket's conversation; a closed ticket is a CONFLICT." })
   async sendMessage(@Arg('input', () => SendMessageInput) input: SendMessageInput, @Ctx() ctx: AppContext): Promise<Message> {
     return toMessage(await ctx.services.messages.send(viewerOf(ctx), input));
   }
@@ -21,10 +21,7 @@ export class MessageResolver {
       return ctx.services.messages.watch(viewerOf(ctx), args.ticketId as string);
     },
   })
-  messageAdded(
-    @Root() event: MessageAddedEvent,
-    @Arg('ticketId', () => ID, { description: 'The ticket to follow.' }) _ticketId: string,
-  ): Message {
+  messageAdded(@Root() event: MessageAddedEvent, @Arg('ticketId', () => ID, { description: 'The ticket to follow.' }) _ticketId: string): Message {
     return messageFromEvent(event);
   }
 }

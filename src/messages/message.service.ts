@@ -64,13 +64,18 @@ export class MessageService {
       throw new ConflictError(`Ticket ${ticketId} is closed: reopen it before sending a message`);
     }
     const name = senderName ?? (sender === 'user' ? String(ticket.userId) : viewer.role === 'admin' ? viewer.username : String(viewer.userId));
-    return this.append(ticket, ticket.messageSeq, {
-      sender,
-      senderName: name,
-      body,
-      // A user's own words are always visible to the user.
-      showToUser: sender === 'user' ? true : input.showToUser ?? true,
-    }, now);
+    return this.append(
+      ticket,
+      ticket.messageSeq,
+      {
+        sender,
+        senderName: name,
+        body,
+        // A user's own words are always visible to the user.
+        showToUser: sender === 'user' ? true : (input.showToUser ?? true),
+      },
+      now,
+    );
   }
 
   /**
@@ -164,4 +169,3 @@ export class MessageService {
     return encodeCursor(MESSAGE_CURSOR, message.seq);
   }
 }
-

@@ -5,9 +5,9 @@ export enum SenderRole {
   ADMIN = 'ADMIN',
   USER = 'USER',
 }
-registerEnumType(SenderRole, { name: 'SenderRole', description: 'Who wrote a message: support staff or the ticket\'s user.' });
+registerEnumType(SenderRole, { name: 'SenderRole', description: "Who wrote a message: support staff or the ticket's user." });
 
-@ObjectType({ description: 'One entry of a ticket\'s conversation.', simpleResolvers: true })
+@ObjectType({ description: "One entry of a ticket's conversation.", simpleResolvers: true })
 export class Message {
   @Field(() => ID, { description: 'The message id.' })
   id!: string;
@@ -18,13 +18,13 @@ export class Message {
   @Field(() => SenderRole, { description: 'Whether an admin or the user wrote it.' })
   sender!: SenderRole;
 
-  @Field({ description: 'The display name of the sender (an admin\'s username, or the user id).' })
+  @Field({ description: "The display name of the sender (an admin's username, or the user id)." })
   senderName!: string;
 
   @Field({ description: 'The message text.' })
   body!: string;
 
-  @Field({ description: 'False for an internal note that the ticket\'s user never sees.' })
+  @Field({ description: "False for an internal note that the ticket's user never sees." })
   showToUser!: boolean;
 
   @Field(() => Date, { description: 'When the message was written.' })

@@ -6,7 +6,7 @@ export class RateTicketInput {
   @Field(() => ID, { description: 'The closed ticket to rate.' })
   ticketId!: string;
 
-  @Field(() => Int, { nullable: true, description: 'Must be the ticket\'s user when given; a user viewer may omit it.' })
+  @Field(() => Int, { nullable: true, description: "Must be the ticket's user when given; a user viewer may omit it." })
   @IsOptional()
   @IsInt()
   @Min(1, { message: 'userId must be a positive integer' })

@@ -1,6 +1,6 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 
-@ObjectType({ description: 'The user\'s rating of a closed ticket; rating again replaces it.', simpleResolvers: true })
+@ObjectType({ description: "The user's rating of a closed ticket; rating again replaces it.", simpleResolvers: true })
 export class Rating {
   @Field(() => ID, { description: 'The rated ticket.' })
   ticketId!: string;

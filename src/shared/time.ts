@@ -76,10 +76,7 @@ export function dayBounds(now: Date, timeZone: string): { start: Date; end: Date
   const w = wallTimeIn(now, timeZone);
   const start = instantOf({ ...w, hour: 0, minute: 0, second: 0 }, timeZone);
   const next = new Date(Date.UTC(w.year, w.month - 1, w.day + 1));
-  const end = instantOf(
-    { year: next.getUTCFullYear(), month: next.getUTCMonth() + 1, day: next.getUTCDate(), hour: 0, minute: 0, second: 0 },
-    timeZone,
-  );
+  const end = instantOf({ year: next.getUTCFullYear(), month: next.getUTCMonth() + 1, day: next.getUTCDate(), hour: 0, minute: 0, second: 0 }, timeZone);
   return { start, end };
 }
 

@@ -6,7 +6,7 @@ export const LIMITS = { type: 100, subject: 255, name: 254, text: 65_535 } as co
 
 @InputType({ description: 'Narrows a ticket list; every condition given must hold.' })
 export class TicketFilter {
-  @Field(() => Int, { nullable: true, description: 'Only this user\'s tickets. A user viewer may only give its own id.' })
+  @Field(() => Int, { nullable: true, description: "Only this user's tickets. A user viewer may only give its own id." })
   @IsOptional()
   @IsInt()
   @Min(1, { message: 'userId must be a positive integer' })
@@ -83,7 +83,7 @@ export class ReopenTicketInput {
   @Field(() => ID, { description: 'The ticket to reopen.' })
   ticketId!: string;
 
-  @Field(() => Int, { nullable: true, description: 'Must be the ticket\'s user when given; a user viewer may omit it.' })
+  @Field(() => Int, { nullable: true, description: "Must be the ticket's user when given; a user viewer may omit it." })
   @IsOptional()
   @IsInt()
   @Min(1, { message: 'userId must be a positive integer' })

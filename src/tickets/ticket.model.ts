@@ -45,10 +45,7 @@ ticketSchema.index({ accountId: 1, assignedTo: 1, _id: 1 });
 
 export type TicketDoc = InferSchemaType<typeof ticketSchema> & { _id: number };
 
-const counterSchema = new Schema(
-  { _id: { type: String, required: true }, seq: { type: Number, required: true } },
-  { versionKey: false, collection: 'counters' },
-);
+const counterSchema = new Schema({ _id: { type: String, required: true }, seq: { type: Number, required: true } }, { versionKey: false, collection: 'counters' });
 
 export function ticketModels(connection: Connection) {
   return {
@@ -57,4 +54,3 @@ export function ticketModels(connection: Connection) {
   };
 }
 export type TicketModels = ReturnType<typeof ticketModels>;
-

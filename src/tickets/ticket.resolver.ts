@@ -17,11 +17,7 @@ import { Ticket, TicketConnection } from './ticket.type';
 export class TicketResolver {
   @Authorized()
   @Query(() => Ticket, { nullable: true, description: 'One ticket; null when it does not exist or the viewer may not see it.' })
-  async ticket(
-    @Arg('id', () => ID, { description: 'The ticket id, e.g. "91".' }) id: string,
-    @Ctx() ctx: AppContext,
-    @Info() info: GraphQLResolveInfo,
-  ): Promise<Ticket | null> {
+  async ticket(@Arg('id', () => ID, { description: 'The ticket id, e.g. "91".' }) id: string, @Ctx() ctx: AppContext, @Info() info: GraphQLResolveInfo): Promise<Ticket | null> {
     const viewer = viewerOf(ctx);
     const ticketId = parseTicketId(id);
     // Its conversation and rating, when selected, are read alongside it: one round trip, not two.
@@ -45,7 +41,7 @@ export class TicketResolver {
     return Object.assign(new TicketConnection(), { edges, pageInfo, count: page.totalCount });
   }
 
-  @FieldResolver(() => Rating, { nullable: true, description: 'The user\'s rating, once the closed ticket has been rated.' })
+  @FieldResolver(() => Rating, { nullable: true, description: "The user's rating, once the closed ticket has been rated." })
   async rating(@Root() ticket: Ticket, @Ctx() ctx: AppContext): Promise<Rating | null> {
     const record = await ctx.loaders.ratings.load(Number(ticket.id));
     return record && toRating(record);
@@ -83,7 +79,7 @@ export class TicketResolver {
   @Mutation(() => Ticket, { description: 'Assign a ticket to an admin (admins only). UNASSIGNED becomes OPEN; a closed ticket is a CONFLICT.' })
   async assignTicket(
     @Arg('id', () => ID, { description: 'The ticket to assign.' }) id: string,
-    @Arg('admin', { description: 'The admin\'s username.' }) admin: string,
+    @Arg('admin', { description: "The admin's username." }) admin: string,
     @Ctx() ctx: AppContext,
   ): Promise<Ticket> {
     return toTicket(await ctx.services.tickets.assign(viewerOf(ctx), id, admin), ctx.clock());
@@ -121,4 +117,3 @@ export class TicketResolver {
     return toTicket(fromTicketEvent(event), ctx.clock());
   }
 }
-

@@ -49,11 +49,7 @@ export class TicketService {
   }
 
   private async nextId(): Promise<number> {
-    const counter = await this.models.Counter.findOneAndUpdate(
-      { _id: COUNTER_ID },
-      { $inc: { seq: 1 } },
-      { upsert: true, returnDocument: 'after' },
-    ).lean<{ seq: number }>();
+    const counter = await this.models.Counter.findOneAndUpdate({ _id: COUNTER_ID }, { $inc: { seq: 1 } }, { upsert: true, returnDocument: 'after' }).lean<{ seq: number }>();
     if (counter!.seq >= this.config.ticketIdStart) return counter!.seq;
     // The counter is below TICKET_ID_START (it was created before init ran): raise it and draw again.
     // Ids only ever come from an $inc result at or above the floor, so they stay unique.
@@ -79,7 +75,14 @@ export class TicketService {
     const query = this.filterQuery(viewer, filter ?? {});
     const pageQuery = afterId === undefined ? query : { ...query, _id: trusted({ $gt: afterId }) };
     // One batch for the whole page: the default first batch (101 documents) would add a getMore.
-    const rows = size === 0 ? [] : await this.models.Ticket.find(pageQuery).sort({ _id: 1 }).limit(size + 1).batchSize(size + 1).lean<TicketRecord[]>();
+    const rows =
+      size === 0
+        ? []
+        : await this.models.Ticket.find(pageQuery)
+            .sort({ _id: 1 })
+            .limit(size + 1)
+            .batchSize(size + 1)
+            .lean<TicketRecord[]>();
     return {
       items: rows.slice(0, size),
       hasNextPage: rows.length > size,
@@ -195,12 +198,7 @@ export class TicketService {
    * Applies the first transition whose condition matches. When none does, the ticket is either not
    * visible (NOT_FOUND) or in a state the caller decides about via `onNoMatch`.
    */
-  private async transition(
-    viewer: Viewer,
-    id: number,
-    steps: Array<{ when: Query; set: Query }>,
-    onNoMatch: (ticket: TicketRecord) => TicketRecord,
-  ): Promise<TicketRecord> {
+  private async transition(viewer: Viewer, id: number, steps: Array<{ when: Query; set: Query }>, onNoMatch: (ticket: TicketRecord) => TicketRecord): Promise<TicketRecord> {
     for (const step of steps) {
       const updated = await this.models.Ticket.findOneAndUpdate(
         { _id: id, ...ticketScope(viewer), ...step.when },

@@ -87,7 +87,7 @@ export class Ticket {
   @Field(() => TicketStatus, { description: 'The stored state.' })
   status!: TicketStatus;
 
-  @Field(() => Date, { description: 'When the SLA runs out: creation (or reopen) time plus the priority\'s SLA hours.' })
+  @Field(() => Date, { description: "When the SLA runs out: creation (or reopen) time plus the priority's SLA hours." })
   due!: Date;
 
   @Field({ description: 'True when the ticket is unresolved and `due` has passed.' })

@@ -192,7 +192,11 @@ describe('conversations', () => {
   it('rejects a cursor from another list', async () => {
     const list = (await t.gql(`{ tickets(first: 1) { pageInfo { endCursor } } }`, {}, admin)).body.data.tickets;
     const ticket = await raise();
-    const result = await t.gql(`query($id: ID!, $after: String) { ticket(id: $id) { messages(after: $after) { totalCount } } }`, { id: ticket.id, after: list.pageInfo.endCursor }, admin);
+    const result = await t.gql(
+      `query($id: ID!, $after: String) { ticket(id: $id) { messages(after: $after) { totalCount } } }`,
+      { id: ticket.id, after: list.pageInfo.endCursor },
+      admin,
+    );
     expect(errorOf(result).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
   });
 });

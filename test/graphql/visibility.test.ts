@@ -26,7 +26,10 @@ beforeAll(async () => {
   viewers.anonymous = {};
   viewers.expired = { token: await t.token({ role: 'user', userId: 6 }, Math.floor(Date.now() / 1000) - 60) };
   viewers.forged = {
-    token: await new SignJWT({ role: 'admin', account: 'acme' }).setProtectedHeader({ alg: 'HS256' }).setSubject('mallory').sign(new TextEncoder().encode('x'.repeat(40))),
+    token: await new SignJWT({ role: 'admin', account: 'acme' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('mallory')
+      .sign(new TextEncoder().encode('x'.repeat(40))),
   };
   viewers.noneAlg = { token: `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"role":"admin","account":"acme","sub":"m"}').toString('base64url')}.` };
   viewers.badKey = { apiKey: 'not-a-key-at-all-123' };
@@ -115,7 +118,11 @@ describe('mutations', () => {
   it('lets a user send only as USER, visible', async () => {
     const forged = await t.gql(`mutation($id: ID!) { sendMessage(input: { ticketId: $id, body: "x", sender: ADMIN }) { id } }`, { id: ticketId }, viewers.owner);
     expect(forged.body.errors![0].extensions?.code).toBe('FORBIDDEN');
-    const hidden = await t.gql(`mutation($id: ID!) { sendMessage(input: { ticketId: $id, body: "mine", showToUser: false }) { sender senderName showToUser } }`, { id: ticketId }, viewers.owner);
+    const hidden = await t.gql(
+      `mutation($id: ID!) { sendMessage(input: { ticketId: $id, body: "mine", showToUser: false }) { sender senderName showToUser } }`,
+      { id: ticketId },
+      viewers.owner,
+    );
     expect(hidden.body.data.sendMessage).toEqual({ sender: 'USER', senderName: '6', showToUser: true });
   });
 
@@ -152,12 +159,8 @@ describe('subscriptions', () => {
   };
 
   it('delivers each message only to those who may see it', async () => {
-    const subs = Object.fromEntries(
-      ['admin', 'apiKey', 'owner'].map((who) => [who, subscribe(t.wsClient(wsParams(who)), MESSAGES, { id: ticketId })]),
-    );
-    const refused = Object.fromEntries(
-      ['otherUser', 'otherAccountAdmin', 'otherAccountKey'].map((who) => [who, subscribe(t.wsClient(wsParams(who)), MESSAGES, { id: ticketId })]),
-    );
+    const subs = Object.fromEntries(['admin', 'apiKey', 'owner'].map((who) => [who, subscribe(t.wsClient(wsParams(who)), MESSAGES, { id: ticketId })]));
+    const refused = Object.fromEntries(['otherUser', 'otherAccountAdmin', 'otherAccountKey'].map((who) => [who, subscribe(t.wsClient(wsParams(who)), MESSAGES, { id: ticketId })]));
     await settle(300);
     const send = `mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }`;
     await t.gql(send, { input: { ticketId, body: 'note', showToUser: false } }, viewers.apiKey);

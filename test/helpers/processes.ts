@@ -116,12 +116,7 @@ export function freePort(): Promise<number> {
 }
 
 /** Polls `probe` until it returns a value other than undefined/false, or rejects after `ms`. */
-export async function until<T>(
-  probe: () => Promise<T | undefined | false> | T | undefined | false,
-  ms: number,
-  what: string | (() => string),
-  everyMs = 50,
-): Promise<T> {
+export async function until<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, ms: number, what: string | (() => string), everyMs = 50): Promise<T> {
   const deadline = Date.now() + ms;
   let lastError: unknown;
   for (;;) {
@@ -211,10 +206,14 @@ export async function startGatewayProcess(name: string, env: Record<string, stri
       process: child,
       logs: () => child.lines.map(parseLog).filter((entry): entry is LogEntry => entry !== undefined),
       async waitForLog(match, ms, what) {
-        const line = await child.waitForLine((l) => {
-          const entry = parseLog(l);
-          return entry !== undefined && match(entry);
-        }, ms, what);
+        const line = await child.waitForLine(
+          (l) => {
+            const entry = parseLog(l);
+            return entry !== undefined && match(entry);
+          },
+          ms,
+          what,
+        );
         return parseLog(line)!;
       },
       stop: () => child.stop('SIGTERM', 8000),

@@ -59,14 +59,12 @@ export async function startRedis(timeoutMs = 15000): Promise<TestRedis> {
   let server: ManagedProcess | undefined;
 
   const launch = async (): Promise<void> => {
-    const child = spawnProcess(`redis-server:${port}`, 'redis-server', [
-      '--port', String(port),
-      '--bind', '127.0.0.1',
-      '--save', '',
-      '--appendonly', 'no',
-      '--requirepass', password,
-      '--dir', '/tmp',
-    ], { PATH: process.env.PATH });
+    const child = spawnProcess(
+      `redis-server:${port}`,
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--requirepass', password, '--dir', '/tmp'],
+      { PATH: process.env.PATH },
+    );
     server = child;
     const deadline = Date.now() + timeoutMs;
     while (!(await rawPing(port, password))) {
@@ -95,7 +93,16 @@ export async function startRedis(timeoutMs = 15000): Promise<TestRedis> {
   }
 
   const command = async (name: string, ...args: Array<string | number>): Promise<unknown> => {
-    const client = new Redis({ host: '127.0.0.1', port, password, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, enableOfflineQueue: false, connectTimeout: 2000 });
+    const client = new Redis({
+      host: '127.0.0.1',
+      port,
+      password,
+      lazyConnect: true,
+      retryStrategy: () => null,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      connectTimeout: 2000,
+    });
     client.on('error', () => undefined);
     try {
       await client.connect();
@@ -122,7 +129,11 @@ export async function startRedis(timeoutMs = 15000): Promise<TestRedis> {
     channels: async (pattern = '*') => (await command('PUBSUB', 'CHANNELS', pattern)) as string[],
     async waitForSubscribers(channel, count, ms = 10000) {
       let seen = -1;
-      await until(async () => (seen = await subscribers(channel)) === count, ms, () => `${count} Redis subscriber(s) on ${channel} (last seen: ${seen})`);
+      await until(
+        async () => (seen = await subscribers(channel)) === count,
+        ms,
+        () => `${count} Redis subscriber(s) on ${channel} (last seen: ${seen})`,
+      );
     },
     async stop(signal = 'SIGTERM') {
       await server?.stop(signal);

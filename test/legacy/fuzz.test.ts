@@ -49,10 +49,44 @@ interface Endpoint {
   base: () => Record<string, string>;
 }
 
-const NUMBER_BAD = ['9x', '-1', '1.5', '', ' ', 'abc', '1e3', '0x1A', '٣', '１２', '🙂', 'NaN', 'Infinity', '1,5', '+5', '99999999999999999999', 'null', '[]', '{}', '1; DROP TABLE tickets'];
+const NUMBER_BAD = [
+  '9x',
+  '-1',
+  '1.5',
+  '',
+  ' ',
+  'abc',
+  '1e3',
+  '0x1A',
+  '٣',
+  '１２',
+  '🙂',
+  'NaN',
+  'Infinity',
+  '1,5',
+  '+5',
+  '99999999999999999999',
+  'null',
+  '[]',
+  '{}',
+  '1; DROP TABLE tickets',
+];
 const BOOL_BAD = ['yes', 'no', '2', '', 'on', 'off', 'truee', 'ｔｒｕｅ', '-1', '🙂', 'null'];
 const CHOICE_BAD = ['critical', 'bot', 'pending', 'ADM1N', '$ne', 'ｏｐｅｎ', '🙂', 'x'.repeat(300), 'open;closed'];
-const DATE_BAD = ['31-02-2016', '21-11-2016 25:00', '21-11-2016 12:60', '2016-11-21', '21/11/2016', 'yesterday', '21-11-16', '21-11-2016 17:01:51', '２１-11-2016', '0-1-2016', '32-12-2016 00:00', '29-02-2015'];
+const DATE_BAD = [
+  '31-02-2016',
+  '21-11-2016 25:00',
+  '21-11-2016 12:60',
+  '2016-11-21',
+  '21/11/2016',
+  'yesterday',
+  '21-11-16',
+  '21-11-2016 17:01:51',
+  '２１-11-2016',
+  '0-1-2016',
+  '32-12-2016 00:00',
+  '29-02-2015',
+];
 const EMPTY = ['', '   ', '\t\n '];
 const UNICODE = ['ユニコード', 'ünïcödé', '🎫🔥', 'مرحبا', '\u202Eevil', 'a\u0000b', '𝕏'];
 
@@ -286,7 +320,11 @@ async function makeCase(rng: Rng, user: string): Promise<Case> {
       if (which === 0) return { description: 'no credentials', path, call: carry(rng, rest, { apiKey: null }) };
       if (which === 1) return { description: 'wrong key', path, call: carry(rng, rest, { apiKey: `wrong-${rng.int(1e9)}-key-000000` }) };
       if (which === 2) return { description: 'user token', path, call: carry(rng, rest, { apiKey: null, headers: { authorization: `Bearer ${user}` } }) };
-      return { description: 'bad bearer', path, call: carry(rng, rest, { apiKey: null, headers: { authorization: rng.pick(['Bearer', 'Basic abc', 'Bearer a.b.c', 'Bearer %F0%9F%99%82', 'Token x']) } }) };
+      return {
+        description: 'bad bearer',
+        path,
+        call: carry(rng, rest, { apiKey: null, headers: { authorization: rng.pick(['Bearer', 'Basic abc', 'Bearer a.b.c', 'Bearer %F0%9F%99%82', 'Token x']) } }),
+      };
     }
     case 10: {
       // A broken body or an unsupported content type.
@@ -307,7 +345,16 @@ async function makeCase(rng: Rng, user: string): Promise<Case> {
     }
     case 11: {
       // An unknown path, or more path segments than the endpoint has.
-      const paths = ['/tickets', '/raise_tickets', '/v2/raise_ticket', `/get_ticket_details/${openId}/messages`, `/close_ticket/${openId}/now`, '/get_tickets/0/all/admin/extra', '/raise_ticket/1', `/${encodeURIComponent(rng.pick(UNICODE))}`];
+      const paths = [
+        '/tickets',
+        '/raise_tickets',
+        '/v2/raise_ticket',
+        `/get_ticket_details/${openId}/messages`,
+        `/close_ticket/${openId}/now`,
+        '/get_tickets/0/all/admin/extra',
+        '/raise_ticket/1',
+        `/${encodeURIComponent(rng.pick(UNICODE))}`,
+      ];
       return { description: 'path', path: rng.pick(paths), call: {} };
     }
     case 12: {
@@ -368,10 +415,17 @@ it(`never a 2xx or 5xx for ${REQUESTS} malformed requests (seed ${SEED}), always
         if (response.status < 400 || response.status >= 500) throw new Error(`status ${response.status}`);
         if (c.call.method === 'HEAD') continue;
         expectEnvelope(response);
-        const problem = validator.validate(c.path, c.call.method ?? (c.call.form || c.call.json !== undefined || c.call.multipart || c.call.raw ? 'POST' : 'GET'), response.status, response.json);
+        const problem = validator.validate(
+          c.path,
+          c.call.method ?? (c.call.form || c.call.json !== undefined || c.call.multipart || c.call.raw ? 'POST' : 'GET'),
+          response.status,
+          response.json,
+        );
         if (problem) throw new Error(`not as documented: ${problem}`);
       } catch (error) {
-        failures.push(`${c.description} ${c.call.method ?? ''} ${c.path} ${JSON.stringify(c.call).slice(0, 300)} → ${response.status} ${response.text.slice(0, 200)}: ${String(error).slice(0, 200)}`);
+        failures.push(
+          `${c.description} ${c.call.method ?? ''} ${c.path} ${JSON.stringify(c.call).slice(0, 300)} → ${response.status} ${response.text.slice(0, 200)}: ${String(error).slice(0, 200)}`,
+        );
       }
     }
   };

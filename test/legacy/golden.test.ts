@@ -137,7 +137,7 @@ describe('V2 get_tickets', () => {
     `{"Ticket":{"id":"${c}","account_id":"acme","user":"202","subject":"Refund","type":"Payment","priority":"low","due":"2017-11-23 09:00:00","status":"unassigned","assigned_to":"NULL","group_name":"Payment","created":"2017-11-22 09:00:00"}}`;
   const list = (...tickets: string[]) => `{"status":"success","errorCode":200,"data":[${tickets.join(',')}]}`;
 
-  it('lists a user\'s tickets by id ascending, keys in the sample\'s order, only of the caller\'s account', async () => {
+  it("lists a user's tickets by id ascending, keys in the sample's order, only of the caller's account", async () => {
     const response = await api('/get_tickets/201');
     expect(response.status).toBe(200);
     expect(response.text).toBe(list(ticketA(), ticketB()));
@@ -182,7 +182,7 @@ describe('V2 get_tickets', () => {
     expect((await api('/get_tickets/999')).text).toBe('{"status":"success","errorCode":200,"data":[]}');
   });
 
-  it('never shows another account\'s tickets', async () => {
+  it("never shows another account's tickets", async () => {
     const response = await api('/get_tickets/201', { apiKey: GLOBEX_KEY });
     expect(response.json.data.map((row: any) => row.Ticket.id)).toEqual([globex]);
     expect(response.json.data[0].Ticket.account_id).toBe('globex');
@@ -257,7 +257,7 @@ describe('V3 send_message', () => {
     expect((await ticketOf(closed)).messages.totalCount).toBe(1);
   });
 
-  it('404 for another account\'s ticket', async () => {
+  it("404 for another account's ticket", async () => {
     await expectError('/send_message', { form: { ticketId: id, ...message }, apiKey: GLOBEX_KEY }, 404, `No ticket with the ID ${id} was found`);
   });
 });
@@ -290,7 +290,7 @@ describe('V4 get_ticket_details', () => {
     expect((await api(`/get_ticket_details/${id}`)).json.message.ticket_details.assigned_to).toBe('NULL');
   });
 
-  it('404 for an unknown ticket or another account\'s, 400 for a malformed id', async () => {
+  it("404 for an unknown ticket or another account's, 400 for a malformed id", async () => {
     await expectError('/get_ticket_details/999999', {}, 404, 'No ticket with the ID 999999 was found');
     const theirs = await raiseViaGraphQL(t, {}, { apiKey: GLOBEX_KEY });
     await expectError(`/get_ticket_details/${theirs}`, {}, 404, `No ticket with the ID ${theirs} was found`);
@@ -348,7 +348,7 @@ describe('V6 assign_ticket_to_admin', () => {
     await expectError('/assign_ticket_to_admin', { form: { admin: 'alice' } }, 400, 'ticketId is required and must be a positive integer');
   });
 
-  it('400 for an admin over 254 characters (the limit is the GraphQL layer\'s), and nothing written', async () => {
+  it("400 for an admin over 254 characters (the limit is the GraphQL layer's), and nothing written", async () => {
     const id = await raiseViaGraphQL(t, { userId: 601 });
     const before = await ticketOf(id);
     await expectError('/assign_ticket_to_admin', { form: { ticketId: id, admin: 'a'.repeat(255) } }, 400, 'admin must be at most 254 characters');
@@ -419,7 +419,12 @@ describe('common answers', () => {
     await expectError('/get_tickets/0', { apiKey: null }, 401, 'Authentication required: send X-API-Key, Authorization: Bearer <key or admin token>, or ?api_key=');
     await expectError('/get_tickets/0', { apiKey: 'not-a-valid-key-0000' }, 401, 'The API key is not valid');
     const user = await t.token({ role: 'user', userId: 6 });
-    await expectError('/get_tickets/0', { apiKey: null, headers: { authorization: `Bearer ${user}` } }, 403, 'The legacy API is an admin/service channel: a user token may not call it');
+    await expectError(
+      '/get_tickets/0',
+      { apiKey: null, headers: { authorization: `Bearer ${user}` } },
+      403,
+      'The legacy API is an admin/service channel: a user token may not call it',
+    );
   });
 
   it('404 for an unknown path, 405 for another method (with Allow)', async () => {

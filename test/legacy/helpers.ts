@@ -81,7 +81,12 @@ export function expectEnvelope(response: LegacyResponse): void {
 export const ADMIN = { apiKey: ACME_KEY };
 
 /** A GraphQL call that must succeed; answers `data`. */
-export async function gqlData<T = any>(t: Pick<TestApp, 'gql'>, query: string, variables: Record<string, unknown> = {}, credentials: { apiKey?: string; token?: string } = ADMIN): Promise<T> {
+export async function gqlData<T = any>(
+  t: Pick<TestApp, 'gql'>,
+  query: string,
+  variables: Record<string, unknown> = {},
+  credentials: { apiKey?: string; token?: string } = ADMIN,
+): Promise<T> {
   const result = await t.gql<T>(query, variables, credentials);
   if (result.body.errors?.length) throw new Error(`GraphQL error: ${JSON.stringify(result.body.errors)}`);
   return result.body.data as T;

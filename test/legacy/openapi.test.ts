@@ -96,7 +96,7 @@ describe('the OpenAPI document', () => {
     closed(details.properties.ticket_details);
   });
 
-  it('compiles with ajv (JSON Schema 2020-12), and its schemas accept the contract\'s samples', () => {
+  it("compiles with ajv (JSON Schema 2020-12), and its schemas accept the contract's samples", () => {
     const ajv = new Ajv2020({ strict: false });
     addFormats(ajv);
     ajv.addSchema(doc, 'openapi.json');

@@ -22,10 +22,33 @@ describe('legacy dates', () => {
   });
 
   it.each([
-    '31-02-2016', '29-02-2015', '29-02-1900', '31-04-2016', '00-01-2016', '01-00-2016', '01-13-2016', '32-01-2016',
-    '21-11-2016 25:00', '21-11-2016 24:00', '21-11-2016 12:60', '21-11-2016 17:01:51', '21-11-16', '2016-11-21',
-    '21/11/2016', '21-11-2016T17:01', 'ab-cd-efgh', '21-11-2016 17', '21-11-2016 17:', '21-11-2016 -1:00',
-    '', '21-11-20161', '121-11-2016', '21-11-2016 1a:00', '21-11-0999', '２１-11-2016', '21-11-2016  17:01',
+    '31-02-2016',
+    '29-02-2015',
+    '29-02-1900',
+    '31-04-2016',
+    '00-01-2016',
+    '01-00-2016',
+    '01-13-2016',
+    '32-01-2016',
+    '21-11-2016 25:00',
+    '21-11-2016 24:00',
+    '21-11-2016 12:60',
+    '21-11-2016 17:01:51',
+    '21-11-16',
+    '2016-11-21',
+    '21/11/2016',
+    '21-11-2016T17:01',
+    'ab-cd-efgh',
+    '21-11-2016 17',
+    '21-11-2016 17:',
+    '21-11-2016 -1:00',
+    '',
+    '21-11-20161',
+    '121-11-2016',
+    '21-11-2016 1a:00',
+    '21-11-0999',
+    '２１-11-2016',
+    '21-11-2016  17:01',
   ])('refuses %j', (text) => {
     expect(parseLegacyDate(text)).toBeUndefined();
   });
@@ -96,12 +119,19 @@ describe('parameter coercion', () => {
     expect(error({ userId: '-1' })).toBe('userId must be 0 (all users) or a positive integer');
   });
 
-  it.each<[Scalar, boolean]>([['true', true], ['TRUE', true], ['True', true], ['1', true], [true, true], ['false', false], ['FaLsE', false], ['0', false], [false, false]])(
-    'reads boolean %j',
-    (value, expected) => {
-      expect(read({ flag: value }).flag).toBe(expected);
-    },
-  );
+  it.each<[Scalar, boolean]>([
+    ['true', true],
+    ['TRUE', true],
+    ['True', true],
+    ['1', true],
+    [true, true],
+    ['false', false],
+    ['FaLsE', false],
+    ['0', false],
+    [false, false],
+  ])('reads boolean %j', (value, expected) => {
+    expect(read({ flag: value }).flag).toBe(expected);
+  });
 
   it.each<[Scalar]>([['yes'], ['no'], ['2'], [''], [1], [0], ['t']])('refuses boolean %j', (value) => {
     expect(error({ flag: value })).toBe('flag must be true or false');
@@ -127,8 +157,16 @@ describe('parameter coercion', () => {
 
   it('takes path segments first, then the body, then the query string (null counts as not given)', () => {
     const path = new Map<string, Scalar>([['ticketId', '1']]);
-    const body = new Map<string, Scalar>([['ticketId', '2'], ['limit', null], ['text', 'body']]);
-    const query = new Map<string, Scalar>([['ticketId', '3'], ['limit', '7'], ['text', 'query']]);
+    const body = new Map<string, Scalar>([
+      ['ticketId', '2'],
+      ['limit', null],
+      ['text', 'body'],
+    ]);
+    const query = new Map<string, Scalar>([
+      ['ticketId', '3'],
+      ['limit', '7'],
+      ['text', 'query'],
+    ]);
     expect(readParams(specs, [path, body, query])).toMatchObject({ ticketId: 1, limit: 7, text: 'body' });
     expect(readParams(specs, [new Map(), body, query])).toMatchObject({ ticketId: 2 });
   });
@@ -139,7 +177,11 @@ describe('query and form parameters', () => {
     expect(() => urlEncodedParams('userId[$ne]=0', 'body')).toThrow('userId[$ne] is not a parameter name');
     expect(() => urlEncodedParams('a[]=1', 'query')).toThrow(BadUserInputError);
     expect(() => urlEncodedParams('userId=1&userId=2', 'body')).toThrow('userId is given more than once in the body');
-    expect([...urlEncodedParams('a=1&b=x+y&c=%C3%A9', 'query')]).toEqual([['a', '1'], ['b', 'x y'], ['c', 'é']]);
+    expect([...urlEncodedParams('a=1&b=x+y&c=%C3%A9', 'query')]).toEqual([
+      ['a', '1'],
+      ['b', 'x y'],
+      ['c', 'é'],
+    ]);
     expect([...urlEncodedParams('api_key=k&a=1', 'query', 'api_key')]).toEqual([['a', '1']]);
   });
 });
@@ -174,7 +216,7 @@ describe('error mapping', () => {
     expect(of('SOMETHING_NEW').errorCode).toBe(500);
   });
 
-  it('maps AppErrors (ours and the auth layer\'s) the same way', () => {
+  it("maps AppErrors (ours and the auth layer's) the same way", () => {
     expect(failureOfAppError(new NotFoundError('ticket', 5), 'r').body).toEqual({ status: 'error', errorCode: 404, message: 'No ticket with the ID 5 was found' });
     expect(failureOfAppError(new RateLimitedError(3), 'r').headers).toEqual({ 'Retry-After': '3' });
     expect(failureOfAppError(new AppError('PAYLOAD_TOO_LARGE', 'big'), 'r').errorCode).toBe(413);

@@ -38,9 +38,13 @@ describe('parity: /api/v1 and GraphQL leave the same state', () => {
 
     t.clock.advance(60_000);
     await ok('/send_message', { form: { ticketId: rest, ticketMessage: 'internal note', sender: 'admin', sender_name: 'alice', showToUser: 'false' } });
-    await gqlData(t, 'mutation($i: SendMessageInput!) { sendMessage(input: $i) { id } }', { i: { ticketId: gql, body: 'internal note', sender: 'ADMIN', senderName: 'alice', showToUser: false } });
+    await gqlData(t, 'mutation($i: SendMessageInput!) { sendMessage(input: $i) { id } }', {
+      i: { ticketId: gql, body: 'internal note', sender: 'ADMIN', senderName: 'alice', showToUser: false },
+    });
     await ok('/send_message', { json: { ticketId: rest, ticketMessage: 'me again', sender: 'user', sender_name: '6', showToUser: false } });
-    await gqlData(t, 'mutation($i: SendMessageInput!) { sendMessage(input: $i) { id } }', { i: { ticketId: gql, body: 'me again', sender: 'USER', senderName: '6', showToUser: false } });
+    await gqlData(t, 'mutation($i: SendMessageInput!) { sendMessage(input: $i) { id } }', {
+      i: { ticketId: gql, body: 'me again', sender: 'USER', senderName: '6', showToUser: false },
+    });
     expect(await stateOf(rest)).toEqual(await stateOf(gql));
 
     t.clock.advance(60_000);
@@ -69,7 +73,15 @@ describe('parity: /api/v1 and GraphQL leave the same state', () => {
   it('for a ticket closed immediately', async () => {
     const rest = (
       await ok('/raise_ticket', {
-        json: { type: 'Access', subject: 'Locked', userId: 7, comments: 'done already', closeTicketImmediately: true, resolutionType: 'Reset', resolutionSubject: 'Password reset' },
+        json: {
+          type: 'Access',
+          subject: 'Locked',
+          userId: 7,
+          comments: 'done already',
+          closeTicketImmediately: true,
+          resolutionType: 'Reset',
+          resolutionSubject: 'Password reset',
+        },
       })
     ).ticketId;
     const gql = await raiseViaGraphQL(t, {
@@ -177,7 +189,12 @@ describe('concurrency', () => {
     expect(responses.map((r) => r.status)).toEqual(Array(40).fill(200));
     const conversation = (await ok(`/get_ticket_details/${id}`)).message.ticket_conversation;
     expect(conversation).toHaveLength(41);
-    expect(conversation.slice(1).map((m: any) => m.ticket_message).sort()).toEqual(Array.from({ length: 40 }, (_, i) => `message ${i}`).sort());
+    expect(
+      conversation
+        .slice(1)
+        .map((m: any) => m.ticket_message)
+        .sort(),
+    ).toEqual(Array.from({ length: 40 }, (_, i) => `message ${i}`).sort());
   });
 });
 
@@ -189,7 +206,11 @@ describe('beyond one GraphQL page (200)', () => {
     const all: string[] = [];
     let after: string | null = null;
     for (;;) {
-      const page: any = await gqlData(t, 'query($after: String) { tickets(filter: { userId: 44 }, first: 200, after: $after) { edges { node { id } } pageInfo { hasNextPage endCursor } } }', { after });
+      const page: any = await gqlData(
+        t,
+        'query($after: String) { tickets(filter: { userId: 44 }, first: 200, after: $after) { edges { node { id } } pageInfo { hasNextPage endCursor } } }',
+        { after },
+      );
       all.push(...page.tickets.edges.map((e: any) => e.node.id));
       if (!page.tickets.pageInfo.hasNextPage) break;
       after = page.tickets.pageInfo.endCursor;
@@ -218,7 +239,11 @@ describe('beyond one GraphQL page (200)', () => {
     const written: string[] = [];
     let after: string | null = null;
     for (;;) {
-      const page: any = await gqlData(t, 'query($id: ID!, $after: String) { ticket(id: $id) { messages(first: 100, after: $after) { edges { node { body } } pageInfo { hasNextPage endCursor } } } }', { id, after });
+      const page: any = await gqlData(
+        t,
+        'query($id: ID!, $after: String) { ticket(id: $id) { messages(first: 100, after: $after) { edges { node { body } } pageInfo { hasNextPage endCursor } } } }',
+        { id, after },
+      );
       written.push(...page.ticket.messages.edges.map((e: any) => e.node.body));
       if (!page.ticket.messages.pageInfo.hasNextPage) break;
       after = page.ticket.messages.pageInfo.endCursor;

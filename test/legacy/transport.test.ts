@@ -62,23 +62,64 @@ function chunkedPost(path: string, size: number, contentType: string): Promise<{
 describe('bodies', () => {
   it('never turns bracketed names into operators: userId[$ne]=0 is a 400, in the body or the query', async () => {
     await expectError('/get_tickets/0', { form: [['userId[$ne]', '0']] }, 400, 'userId[$ne] is not a parameter name: body parameters are plain names with single scalar values');
-    await expectError('/reopen_ticket', { query: [['userId[$gt]', '0'], ['ticketId', id], ['comments', 'x']] }, 400, 'userId[$gt] is not a parameter name: query parameters are plain names with single scalar values');
+    await expectError(
+      '/reopen_ticket',
+      {
+        query: [
+          ['userId[$gt]', '0'],
+          ['ticketId', id],
+          ['comments', 'x'],
+        ],
+      },
+      400,
+      'userId[$gt] is not a parameter name: query parameters are plain names with single scalar values',
+    );
     await expectError('/close_ticket', { multipart: { 'ticketId[]': id } }, 400, 'ticketId[] is not a parameter name: body parameters are plain names with single scalar values');
   });
 
   it('refuses a parameter given twice (an array in disguise)', async () => {
-    await expectError('/close_ticket', { form: [['ticketId', id], ['ticketId', other]] }, 400, 'ticketId is given more than once in the body: give a single value');
-    await expectError('/get_tickets/0', { query: [['limit', '1'], ['limit', '2']] }, 400, 'limit is given more than once in the query: give a single value');
+    await expectError(
+      '/close_ticket',
+      {
+        form: [
+          ['ticketId', id],
+          ['ticketId', other],
+        ],
+      },
+      400,
+      'ticketId is given more than once in the body: give a single value',
+    );
+    await expectError(
+      '/get_tickets/0',
+      {
+        query: [
+          ['limit', '1'],
+          ['limit', '2'],
+        ],
+      },
+      400,
+      'limit is given more than once in the query: give a single value',
+    );
   });
 
   it('refuses JSON objects, arrays and non-object bodies, naming the field', async () => {
     await expectError('/get_tickets', { json: { userId: { $gt: 0 } } }, 400, 'userId must be a single scalar value (a string, number, boolean or null), not an object');
     await expectError('/close_ticket', { json: { ticketId: [Number(id)] } }, 400, 'ticketId must be a single scalar value (a string, number, boolean or null), not an array');
-    await expectError('/close_ticket', { json: { ticketId: Number(id), extra: { $where: 'sleep(1000)' } } }, 400, 'extra must be a single scalar value (a string, number, boolean or null), not an object');
+    await expectError(
+      '/close_ticket',
+      { json: { ticketId: Number(id), extra: { $where: 'sleep(1000)' } } },
+      400,
+      'extra must be a single scalar value (a string, number, boolean or null), not an object',
+    );
     await expectError('/close_ticket', { json: [Number(id)] }, 400, 'The JSON body must be an object of parameters, e.g. {"ticketId": 91}');
     await expectError('/close_ticket', { json: '"91"' }, 400, 'The JSON body must be an object of parameters, e.g. {"ticketId": 91}');
     await expectError('/close_ticket', { json: '{"ticketId": 91' }, 400, 'The request body is not valid JSON');
-    await expectError('/close_ticket', { raw: { body: Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]), contentType: 'application/json' } }, 400, 'The JSON body is not valid UTF-8');
+    await expectError(
+      '/close_ticket',
+      { raw: { body: Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]), contentType: 'application/json' } },
+      400,
+      'The JSON body is not valid UTF-8',
+    );
     expect((await snapshot(t)).every((ticket: any) => ticket.status !== 'CLOSED')).toBe(true);
   });
 
@@ -101,10 +142,30 @@ describe('bodies', () => {
     expect(fileText).toBe(errorText(400, 'attachment is a file: the legacy API accepts form fields only'));
     await expectError('/close_ticket', { raw: { body: 'ticketId=1', contentType: 'multipart/form-data' } }, 400, 'The multipart body has no valid boundary in its Content-Type');
     await expectError('/close_ticket', { raw: { body: '--xyz\r\nnonsense', contentType: 'multipart/form-data; boundary=xyz' } }, 400, 'The multipart body is malformed');
-    await expectError('/close_ticket', { raw: { body: `ticketId=${id}`, contentType: 'text/plain' } }, 400, 'Content-Type text/plain is not supported: send application/x-www-form-urlencoded, application/json or multipart/form-data (fields only)');
-    await expectError('/close_ticket', { raw: { body: `<ticketId>${id}</ticketId>`, contentType: 'application/xml' } }, 400, 'Content-Type application/xml is not supported: send application/x-www-form-urlencoded, application/json or multipart/form-data (fields only)');
-    await expectError('/close_ticket', { raw: { body: Buffer.from(`ticketId=${id}`) } }, 400, 'A request body needs a Content-Type: send application/x-www-form-urlencoded, application/json or multipart/form-data (fields only)');
-    await expectError('/close_ticket', { raw: { body: Buffer.from([0x1f, 0x8b]), contentType: 'application/json' }, headers: { 'content-encoding': 'gzip' } }, 400, 'Content-Encoding gzip is not supported: send the body uncompressed');
+    await expectError(
+      '/close_ticket',
+      { raw: { body: `ticketId=${id}`, contentType: 'text/plain' } },
+      400,
+      'Content-Type text/plain is not supported: send application/x-www-form-urlencoded, application/json or multipart/form-data (fields only)',
+    );
+    await expectError(
+      '/close_ticket',
+      { raw: { body: `<ticketId>${id}</ticketId>`, contentType: 'application/xml' } },
+      400,
+      'Content-Type application/xml is not supported: send application/x-www-form-urlencoded, application/json or multipart/form-data (fields only)',
+    );
+    await expectError(
+      '/close_ticket',
+      { raw: { body: Buffer.from(`ticketId=${id}`) } },
+      400,
+      'A request body needs a Content-Type: send application/x-www-form-urlencoded, application/json or multipart/form-data (fields only)',
+    );
+    await expectError(
+      '/close_ticket',
+      { raw: { body: Buffer.from([0x1f, 0x8b]), contentType: 'application/json' }, headers: { 'content-encoding': 'gzip' } },
+      400,
+      'Content-Encoding gzip is not supported: send the body uncompressed',
+    );
     expect((await snapshot(t)).every((ticket: any) => ticket.status !== 'CLOSED')).toBe(true);
   });
 
@@ -151,7 +212,7 @@ describe('credentials', () => {
     expect((await call('/get_tickets/6', { apiKey: null, query: { api_key: ACME_KEY, status: 'all' } })).status).toBe(200);
   });
 
-  it('scopes everything to the credential\'s account', async () => {
+  it("scopes everything to the credential's account", async () => {
     await expectError(path(), { apiKey: GLOBEX_KEY }, 404, `No ticket with the ID ${id} was found`);
     const globexJwt = await t.token({ role: 'admin', sub: 'bob', account: 'globex' });
     await expectError(path(), { apiKey: null, headers: { authorization: `Bearer ${globexJwt}` } }, 404, `No ticket with the ID ${id} was found`);
@@ -173,7 +234,12 @@ describe('credentials', () => {
     const user = await t.token({ role: 'user', userId: 6 });
     await expectError(path(), { apiKey: null, headers: { authorization: `Bearer ${user}` } }, 403, 'The legacy API is an admin/service channel: a user token may not call it');
     const before = await snapshot(t);
-    await expectError('/raise_ticket', { apiKey: null, headers: { authorization: `Bearer ${user}` }, form: { type: 'a', subject: 'b', userId: '6', comments: 'c' } }, 403, 'The legacy API is an admin/service channel: a user token may not call it');
+    await expectError(
+      '/raise_ticket',
+      { apiKey: null, headers: { authorization: `Bearer ${user}` }, form: { type: 'a', subject: 'b', userId: '6', comments: 'c' } },
+      403,
+      'The legacy API is an admin/service channel: a user token may not call it',
+    );
     expect(await snapshot(t)).toEqual(before);
   });
 });
@@ -202,7 +268,7 @@ describe('methods and paths', () => {
     await expectError('/get_tickets/0/all/%E0%A4%A', {}, 400, 'The path segment "%E0%A4%A" is not valid percent-encoding');
   });
 
-  it('answers a URL beyond Node\'s 16 KB header limit with the envelope too', async () => {
+  it("answers a URL beyond Node's 16 KB header limit with the envelope too", async () => {
     // Node's HTTP parser refuses it before express runs (431, no body); only a `clientError` handler
     // on the HTTP server (src/server.ts) can give it the envelope. Fails until that exists.
     const response = await legacy(t, '/send_message', { query: { ticketId: id, ticketMessage: 'x'.repeat(20_000), sender: 'admin', sender_name: 'a', showToUser: '1' } });
@@ -245,7 +311,7 @@ describe('rate limit', () => {
     await limited?.stop();
   });
 
-  it('429 envelope with Retry-After once the credential\'s budget is spent', async () => {
+  it("429 envelope with Retry-After once the credential's budget is spent", async () => {
     for (let i = 0; i < 3; i += 1) expect((await legacy(limited, '/get_tickets/0')).status).toBe(200);
     const refused = await legacy(limited, '/get_tickets/0');
     expectEnvelope(refused);

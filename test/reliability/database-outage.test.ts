@@ -142,7 +142,9 @@ it('answers 503 within 5 s while MongoDB is down, says why, and recovers by itse
   const recovered = Date.now() - restarted;
   expect(target.process.running).toBe(true);
   expect(target.process.child.pid).toBe(pid);
-  report(`database outage: slowest answer while down ${firstUnavailable} ms; /readyz+/healthz ${ready.ms}/${health.ms} ms; whole outage check ${outageSeen} ms; recovered ${recovered} ms after MongoDB was back`);
+  report(
+    `database outage: slowest answer while down ${firstUnavailable} ms; /readyz+/healthz ${ready.ms}/${health.ms} ms; whole outage check ${outageSeen} ms; recovered ${recovered} ms after MongoDB was back`,
+  );
 
   // Nothing sent during the outage was queued and written on reconnect (the restarted MongoDB is empty).
   await new Promise((resolve) => setTimeout(resolve, 500));
@@ -152,7 +154,9 @@ it('answers 503 within 5 s while MongoDB is down, says why, and recovers by itse
   // And writes work again, whole.
   const after = await gql(target, RAISE, raiseInput('after the outage'));
   expect(after.json.errors).toBeUndefined();
-  expect((await legacyCall(target, '/raise_ticket', { type: 'Payment', subject: 'after the outage (legacy)', userId: 6, comments: 'after the outage (legacy): first words' })).status).toBe(200);
+  expect(
+    (await legacyCall(target, '/raise_ticket', { type: 'Payment', subject: 'after the outage (legacy)', userId: 6, comments: 'after the outage (legacy): first words' })).status,
+  ).toBe(200);
   await expectEveryTicketHasItsFirstMessage(target);
 });
 

@@ -18,10 +18,7 @@ let closed: TestApp;
 let ticketId: string;
 
 beforeAll(async () => {
-  [t, closed] = await Promise.all([
-    startTestApp({ RATE_LIMIT_MAX: '100000', CORS_ORIGINS: `${ALLOWED},https://admin.example.com` }),
-    startTestApp({ RATE_LIMIT_MAX: '100000' }),
-  ]);
+  [t, closed] = await Promise.all([startTestApp({ RATE_LIMIT_MAX: '100000', CORS_ORIGINS: `${ALLOWED},https://admin.example.com` }), startTestApp({ RATE_LIMIT_MAX: '100000' })]);
   ticketId = await raiseViaGraphQL(t);
 }, 60_000);
 
@@ -130,9 +127,24 @@ describe('smuggled keys and operators in legacy requests', () => {
     ['JSON $nor', '/get_tickets', { json: { userId: { $nor: [{ userId: 1 }] } } }],
     ['JSON __proto__', '/raise_ticket', { json: `{"type": "Payment", "subject": "s", "userId": 6, "comments": "c", "__proto__": {"polluted": true}}` }],
     ['JSON constructor.prototype', '/raise_ticket', { json: { ...raise, constructor: { prototype: { polluted: true } } } }],
-    ['form userId[$gt]', '/raise_ticket', { form: [['type', 'Payment'], ['subject', 's'], ['comments', 'c'], ['userId[$gt]', '0']] }],
+    [
+      'form userId[$gt]',
+      '/raise_ticket',
+      {
+        form: [
+          ['type', 'Payment'],
+          ['subject', 's'],
+          ['comments', 'c'],
+          ['userId[$gt]', '0'],
+        ],
+      },
+    ],
     ['form __proto__[polluted]', '/raise_ticket', { form: [...Object.entries(raise).map(([k, v]) => [k, String(v)] as [string, string]), ['__proto__[polluted]', 'true']] }],
-    ['form constructor[prototype][polluted]', '/raise_ticket', { form: [...Object.entries(raise).map(([k, v]) => [k, String(v)] as [string, string]), ['constructor[prototype][polluted]', 'true']] }],
+    [
+      'form constructor[prototype][polluted]',
+      '/raise_ticket',
+      { form: [...Object.entries(raise).map(([k, v]) => [k, String(v)] as [string, string]), ['constructor[prototype][polluted]', 'true']] },
+    ],
     ['query userId[$ne]', '/get_tickets', { query: [['userId[$ne]', '0']] }],
     ['multipart ticketId[$gt]', '/close_ticket', { multipart: { 'ticketId[$gt]': '0' } }],
   ];

@@ -90,9 +90,7 @@ describe('the legacy shim', () => {
     const key = freshKey();
     expect((await legacy(t, '/raise_ticket', { json: raiseForm('first body'), headers: { 'idempotency-key': key } })).status).toBe(200);
     const before = await ticketCount(t);
-    const { result: other, writes: written } = await dataWritesDuring(() =>
-      legacy(t, '/raise_ticket', { json: raiseForm('another body'), headers: { 'idempotency-key': key } }),
-    );
+    const { result: other, writes: written } = await dataWritesDuring(() => legacy(t, '/raise_ticket', { json: raiseForm('another body'), headers: { 'idempotency-key': key } }));
     expectEnvelope(other);
     expect(other.status).toBe(422);
     expect(other.json.message).toMatch(/Idempotency-Key/);
@@ -103,9 +101,7 @@ describe('the legacy shim', () => {
   it('ten concurrent raise_ticket requests with one key create one ticket, and all answer it', async () => {
     const key = freshKey();
     const before = await ticketCount(t);
-    const answers = await Promise.all(
-      Array.from({ length: 10 }, () => legacy(t, '/raise_ticket', { json: raiseForm('concurrent legacy'), headers: { 'idempotency-key': key } })),
-    );
+    const answers = await Promise.all(Array.from({ length: 10 }, () => legacy(t, '/raise_ticket', { json: raiseForm('concurrent legacy'), headers: { 'idempotency-key': key } })));
     expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
     expect(new Set(answers.map((a) => a.text)).size).toBe(1);
     expect(await ticketCount(t)).toBe(before + 1);

@@ -30,7 +30,12 @@ export async function startCluster(extraEnv: Record<string, string> = {}): Promi
   const database = `scale_out_${randomBytes(4).toString('hex')}`;
   const started: Array<{ stop(): Promise<void> }> = [];
   const stopAll = async () => {
-    await Promise.allSettled(started.splice(0).reverse().map((p) => p.stop()));
+    await Promise.allSettled(
+      started
+        .splice(0)
+        .reverse()
+        .map((p) => p.stop()),
+    );
   };
   /** Starts all at once; keeps whatever started, so that a failure of one stops the others too. */
   const together = async <T extends { stop(): Promise<void> }>(starts: Array<Promise<T>>): Promise<T[]> => {
@@ -68,8 +73,7 @@ export async function startCluster(extraEnv: Record<string, string> = {}): Promi
   }
 }
 
-export const token = (claims: Partial<TokenClaims> & Pick<TokenClaims, 'role'>) =>
-  signToken(JWT_SECRET, { account: 'acme', ...claims } as TokenClaims);
+export const token = (claims: Partial<TokenClaims> & Pick<TokenClaims, 'role'>) => signToken(JWT_SECRET, { account: 'acme', ...claims } as TokenClaims);
 
 export interface Auth {
   token?: string;

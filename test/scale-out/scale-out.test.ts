@@ -45,7 +45,11 @@ afterEach(async () => {
   // The next test's "subscribed" check must not be satisfied by this test's subscriptions.
   if (c?.redis.running) {
     let left: string[] = [];
-    await until(async () => (left = await c.redis.channels(`${c.database}:*`)).length === 0, 10000, () => `unsubscribed channels (left: ${left.join(', ')})`);
+    await until(
+      async () => (left = await c.redis.channels(`${c.database}:*`)).length === 0,
+      10000,
+      () => `unsubscribed channels (left: ${left.join(', ')})`,
+    );
   }
 });
 
@@ -64,8 +68,7 @@ async function storedBodies(gateway: GatewayProcess, ticketId: string): Promise<
   return data.ticket.messages.edges.map((edge: any) => edge.node.body as string);
 }
 
-const sendVia = (gateway: GatewayProcess, ticketId: string, body: string, extra: Record<string, unknown> = {}) =>
-  gqlOk(gateway, SEND, { input: { ticketId, body, ...extra } });
+const sendVia = (gateway: GatewayProcess, ticketId: string, body: string, extra: Record<string, unknown> = {}) => gqlOk(gateway, SEND, { input: { ticketId, body, ...extra } });
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
@@ -85,9 +88,7 @@ it('delivers messageAdded and ticketUpdated written through B (GraphQL) to a sub
   await sendVia(c.b, ticketId, 'written on B', { senderName: 'bob' });
   await gqlOk(c.b, ASSIGN, { id: ticketId, admin: 'carol' });
 
-  expect(await messages.waitFor(1)).toEqual([
-    expect.objectContaining({ ticketId, sender: 'ADMIN', senderName: 'bob', body: 'written on B', showToUser: true }),
-  ]);
+  expect(await messages.waitFor(1)).toEqual([expect.objectContaining({ ticketId, sender: 'ADMIN', senderName: 'bob', body: 'written on B', showToUser: true })]);
   expect(await updates.waitFor(1)).toEqual([{ id: ticketId, accountId: 'acme', userId: 41, status: 'OPEN', assignedTo: 'carol' }]);
 });
 
@@ -103,7 +104,7 @@ it('delivers a message written through B with POST /api/v1/send_message (X-API-K
   expect(await messages.waitFor(1)).toEqual([expect.objectContaining({ ticketId, sender: 'ADMIN', senderName: 'bob', body: 'legacy on B' })]);
 });
 
-it('filters across instances: a user on A gets neither internal notes nor other users\' events from B, another account gets nothing', async () => {
+it("filters across instances: a user on A gets neither internal notes nor other users' events from B, another account gets nothing", async () => {
   const mine = await raiseTicket(c.b, 7, 'user 7 ticket');
   const theirs = await raiseTicket(c.b, 8, 'user 8 ticket');
   const user7 = live(c.a, { authorization: `Bearer ${await token({ role: 'user', userId: 7 })}` });
@@ -179,7 +180,13 @@ describe('Redis outage', () => {
     const started = Date.now();
     await sendVia(c.a, ticketId, 'during the outage, GraphQL on A');
     await sendVia(c.b, ticketId, 'during the outage, GraphQL on B');
-    const legacy = await legacyPost(c.b, 'send_message', { ticketId: Number(ticketId), ticketMessage: 'during the outage, legacy on B', sender: 'admin', sender_name: 'bob', showToUser: true });
+    const legacy = await legacyPost(c.b, 'send_message', {
+      ticketId: Number(ticketId),
+      ticketMessage: 'during the outage, legacy on B',
+      sender: 'admin',
+      sender_name: 'bob',
+      showToUser: true,
+    });
     await gqlOk(c.a, ASSIGN, { id: ticketId, admin: 'dave' });
     const writeMs = Date.now() - started;
     // A subscription made now reaches Redis once it is back.

@@ -78,7 +78,9 @@ it('refuses requests for another host name (DNS rebinding makes a page same-orig
   const rebound = await getWithHost('/api/v1/get_tickets/0', `rebound.example:${port}`, { 'sec-fetch-site': 'same-origin' });
   expect(rebound.status).toBe(403);
   expect(JSON.parse(rebound.body)).toMatchObject({ status: 'error', errorCode: 403 });
-  const graphql = await getWithHost(`/graphql?query=${encodeURIComponent('{ tickets(first: 0) { totalCount } }')}`, `rebound.example:${port}`, { 'apollo-require-preflight': 'true' });
+  const graphql = await getWithHost(`/graphql?query=${encodeURIComponent('{ tickets(first: 0) { totalCount } }')}`, `rebound.example:${port}`, {
+    'apollo-require-preflight': 'true',
+  });
   expect(graphql.status).toBe(403);
   expect(JSON.parse(graphql.body).errors[0].extensions.code).toBe('FORBIDDEN');
   for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`]) {
