@@ -5,7 +5,7 @@ import { type Extra as WsExtra, useServer } from 'graphql-ws/use/ws';
 import type { Config } from './config';
 import type { Container } from './container';
 import { type AppContext, createContext } from './context';
-import { AppError, toClientError } from './errors';
+import { AppError, toClientError, toGraphQLError, UnauthenticatedError } from './errors';
 import type { Credentials } from './auth/auth.service';
 import type { Viewer } from './auth/viewer';
 import { checkDocumentShape, checkQueryLimits } from './limits/query-limits';
@@ -123,12 +123,12 @@ export function attachGraphQLWebSocket({ server, schema, config, container, logg
   const prepare = async (ctx: Context<Record<string, unknown>, Extra & WsExtra>, payload: SubscribePayload, operation: LiveOperation): Promise<ExecutionArgs | GraphQLError[]> => {
     if (expired(ctx.extra.viewer)) {
       ctx.extra.socket.close(CloseCode.Forbidden, 'Credentials expired');
-      return [new GraphQLError('Credentials expired', { extensions: { code: 'UNAUTHENTICATED' } })];
+      return [toGraphQLError(new UnauthenticatedError('Credentials expired'))];
     }
     try {
       await consumeRateLimit(ctx.extra.budgetKey ?? 'ws:unknown');
     } catch (error) {
-      if (error instanceof AppError) return [new GraphQLError(error.message, { originalError: error })];
+      if (error instanceof AppError) return [toGraphQLError(error)];
       throw error;
     }
     let document: DocumentNode;
@@ -150,7 +150,7 @@ export function attachGraphQLWebSocket({ server, schema, config, container, logg
       let live = 0;
       for (const [id, other] of ctx.extra.operations ?? []) if (other.subscription && id in ctx.subscriptions) live += 1;
       if (live >= config.wsMaxSubscriptionsPerConnection) {
-        return [new GraphQLError(`At most ${config.wsMaxSubscriptionsPerConnection} subscriptions per connection`, { extensions: { code: 'BAD_USER_INPUT' } })];
+        return [toGraphQLError(new AppError('BAD_USER_INPUT', `At most ${config.wsMaxSubscriptionsPerConnection} subscriptions per connection`))];
       }
       operation.subscription = true;
     }
