@@ -26,6 +26,10 @@ export interface Config {
   mongoWriteConcern: 'majority' | number;
   mongoRetryWrites: boolean;
   jwtSecret: string | undefined;
+  /** Longest a JWT may live (`exp` − `iat`); every JWT must have an `exp`. */
+  jwtMaxLifetimeS: number;
+  /** Clock difference tolerated on `exp` and `iat`. */
+  jwtClockSkewS: number;
   apiKeys: readonly ApiKey[];
   /** Neither JWT_SECRET nor API_KEYS is set (refused in production). */
   openMode: boolean;
@@ -47,6 +51,12 @@ export interface Config {
   wsMaxConnectionsPerCredential: number;
   wsMaxBufferedBytes: number;
   idempotencyTtlHours: number;
+  /** Time a client has to send a whole request (headers and body). */
+  httpRequestTimeoutMs: number;
+  /** Time a client has to send the request headers. */
+  httpHeadersTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open. */
+  httpKeepAliveTimeoutMs: number;
   /** How long the event log keeps events (EVENT_RETENTION_DAYS). */
   eventRetentionDays: number;
   /** How often a gateway looks for changes whose events a stopped relay left behind. */
@@ -54,6 +64,9 @@ export interface Config {
   /** Tests only: the point between two writes where the process kills itself (never in production). */
   faultInjectionPoint: string | undefined;
 }
+
+export const DEFAULT_JWT_MAX_LIFETIME_S = 86400;
+export const DEFAULT_JWT_CLOCK_SKEW_S = 30;
 
 export class ConfigError extends Error {
   constructor(
@@ -179,6 +192,11 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
     throw new ConfigError('REDIS_URL', 'must start with redis:// or rediss://');
   }
+  const httpRequestTimeoutMs = integer(env, 'HTTP_REQUEST_TIMEOUT_MS', 15000, 1000);
+  const httpHeadersTimeoutMs = integer(env, 'HTTP_HEADERS_TIMEOUT_MS', Math.min(10000, httpRequestTimeoutMs), 500);
+  if (httpHeadersTimeoutMs > httpRequestTimeoutMs) {
+    throw new ConfigError('HTTP_HEADERS_TIMEOUT_MS', `must not be longer than HTTP_REQUEST_TIMEOUT_MS (${httpRequestTimeoutMs}), got ${httpHeadersTimeoutMs}`);
+  }
   const typeGroups = Object.fromEntries(
     pairs(env, 'TYPE_GROUPS', '=').map(([type, group]) => {
       if (group === '') throw new ConfigError('TYPE_GROUPS', `needs a group name for type "${type}"`);
@@ -189,7 +207,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   return Object.freeze({
     nodeEnv,
     production,
-    host: read(env, 'HOST') ?? '0.0.0.0',
+    // Open mode makes every caller an admin: only this machine may call unless HOST says otherwise.
+    host: read(env, 'HOST') ?? (openMode ? '127.0.0.1' : '0.0.0.0'),
     port: integer(env, 'PORT', 4000, 0, 65535),
     logLevel: read(env, 'LOG_LEVEL') ?? (nodeEnv === 'test' ? 'silent' : 'info'),
     mongodbUri,
@@ -198,6 +217,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     mongoWriteConcern: parseWriteConcern(env),
     mongoRetryWrites: boolean(env, 'MONGODB_RETRY_WRITES', true),
     jwtSecret,
+    jwtMaxLifetimeS: integer(env, 'JWT_MAX_LIFETIME_S', DEFAULT_JWT_MAX_LIFETIME_S, 60),
+    jwtClockSkewS: integer(env, 'JWT_CLOCK_SKEW_S', DEFAULT_JWT_CLOCK_SKEW_S, 0, 300),
     apiKeys: Object.freeze(apiKeys),
     openMode,
     defaultAccountId,
@@ -218,6 +239,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     wsMaxConnectionsPerCredential: integer(env, 'WS_MAX_CONNECTIONS_PER_CREDENTIAL', 200, 1),
     wsMaxBufferedBytes: integer(env, 'WS_MAX_BUFFERED_BYTES', 1048576, 1024),
     idempotencyTtlHours: integer(env, 'IDEMPOTENCY_TTL_HOURS', 24, 1),
+    httpRequestTimeoutMs,
+    httpHeadersTimeoutMs,
+    httpKeepAliveTimeoutMs: integer(env, 'HTTP_KEEP_ALIVE_TIMEOUT_MS', 5000, 100),
     eventRetentionDays: integer(env, 'EVENT_RETENTION_DAYS', 30, 1),
     eventRelayIntervalMs: integer(env, 'EVENT_RELAY_INTERVAL_MS', 1000, 10),
     faultInjectionPoint: faultPoint(env, nodeEnv),

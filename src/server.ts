@@ -1,4 +1,4 @@
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import express, { type Request } from 'express';
 import helmet from 'helmet';
 import type { ApolloServer } from '@apollo/server';
@@ -10,6 +10,7 @@ import type { Container } from './container';
 import type { Database } from './db/database';
 import { type AppContext, createContext } from './context';
 import { headerOf, requestViewers } from './auth/request-auth';
+import { isCrossSite, openModeGuard, openModeRefusal } from './auth/origin';
 import type { Logger } from './shared/logger';
 import { newRequestId } from './shared/request-id';
 import { createRateLimiter } from './limits/rate-limit';
@@ -53,7 +54,16 @@ export async function createServer({ config, container, database, schema, logger
   app.disable('x-powered-by');
   // No ETag: answers are per-credential POST results nobody revalidates; hashing every body is wasted work.
   app.set('etag', false);
-  const httpServer = createHttpServer(app);
+  // A client that sends its request slowly (or never finishes it) gives its connection up.
+  const httpServer = createHttpServer(
+    {
+      requestTimeout: config.httpRequestTimeoutMs,
+      headersTimeout: config.httpHeadersTimeoutMs,
+      keepAliveTimeout: config.httpKeepAliveTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, config.httpHeadersTimeoutMs),
+    },
+    app,
+  );
   let draining = false;
 
   const viewerOf = requestViewers(container.auth);
@@ -62,7 +72,16 @@ export async function createServer({ config, container, database, schema, logger
     createContext(await viewerOf(req), container, String(req.res?.locals.requestId ?? newRequestId()), parseIdempotencyKey(headerOf(req, 'idempotency-key')));
   const limiter = createRateLimiter({ config, viewerOf, redis });
   const websocket = attachGraphQLWebSocket({
-    server: new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: 1024 * 1024 }),
+    server: new WebSocketServer({
+      server: httpServer,
+      path: '/graphql',
+      maxPayload: 1024 * 1024,
+      // Cross-site WebSocket hijacking: a page of another origin may not open a socket with the browser's rights.
+      verifyClient: ({ req }: { req: IncomingMessage }, done: (allowed: boolean, code?: number, message?: string) => void) => {
+        const refused = isCrossSite(req, config.corsOrigins) || (config.openMode && openModeRefusal(req, config) !== undefined);
+        done(!refused, 403, 'Forbidden: a page of another origin may not open a WebSocket here (CORS_ORIGINS)');
+      },
+    }),
     schema,
     config,
     container,
@@ -70,12 +89,14 @@ export async function createServer({ config, container, database, schema, logger
     consumeRateLimit: limiter.consume,
   });
   const apollo = await startApollo({ schema, config, logger, httpServer, plugins: [idempotencyPlugin(container.idempotency)], drain: () => websocket.close() });
-  const legacy = createLegacyApi({ apollo, config, logger, contextFor, rateLimit: limiter.middleware });
+  // In open mode every caller is an admin: a page of another site may not act through a browser.
+  const openModeGuards = config.openMode ? [openModeGuard(config)] : [];
+  const legacy = createLegacyApi({ apollo, config, logger, contextFor, guards: [...openModeGuards, limiter.middleware] });
 
   app.use(helmet({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false }));
   app.use(requestIdMiddleware(logger));
   app.use(healthRoutes({ databaseIsUp: () => database.isUp(), isInitialised, isDraining: () => draining }));
-  app.use('/graphql', graphqlRoutes({ apollo, config, rateLimit: limiter.middleware, contextFor }));
+  app.use('/graphql', graphqlRoutes({ apollo, config, guards: openModeGuards, rateLimit: limiter.middleware, contextFor }));
   app.use('/api/v1', legacy.router);
   app.use(notFound);
   app.use(errorHandler(logger));

@@ -7,10 +7,13 @@ export type Viewer =
       username: string;
       /** Stable id of the credential, for rate limits and connection caps. */
       credentialId: string;
+      /** When the credentials stop being valid (ms since the epoch); absent: they do not expire. */
+      expiresAt?: number;
     }
   | {
       role: 'user';
       accountId: string;
       userId: number;
       credentialId: string;
+      expiresAt?: number;
     };

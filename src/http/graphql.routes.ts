@@ -6,20 +6,27 @@ import type { Config } from '../config';
 import type { AppContext } from '../context';
 import { AppError, graphQLErrorBody, httpStatusOf, toGraphQLError } from '../errors';
 import { tagRequestId } from '../errors/request-id';
+import { documentShapeGuard } from '../limits/query-limits';
 
 export interface GraphQLRouteDeps {
   apollo: ApolloServer<AppContext>;
-  config: Pick<Config, 'corsOrigins'>;
+  config: Pick<Config, 'corsOrigins' | 'maxQueryTokens'>;
+  /** Mounted first (the open-mode guard); a refusal passed to `next` is answered by the error handler. */
+  guards: readonly RequestHandler[];
   rateLimit: RequestHandler;
   contextFor(req: Request): Promise<AppContext>;
 }
 
 const MAX_BATCH = 10;
 
-/** GraphQL over HTTP: CORS for the configured origins, the rate limit, a JSON body of at most 1 MiB, batches of at most 10, Apollo. */
-export function graphqlRoutes({ apollo, config, rateLimit, contextFor }: GraphQLRouteDeps): Router {
+/**
+ * GraphQL over HTTP: the guards, CORS for the configured origins, the rate limit, a JSON body of at
+ * most 1 MiB, batches of at most 10, documents of a shape graphql-js validates in linear time, Apollo.
+ */
+export function graphqlRoutes({ apollo, config, guards, rateLimit, contextFor }: GraphQLRouteDeps): Router {
   const router = Router();
   router.use(
+    ...guards,
     cors(config.corsOrigins.length ? { origin: [...config.corsOrigins] } : { origin: false }),
     rateLimit,
     express.json({ limit: '1mb' }),
@@ -31,6 +38,7 @@ export function graphqlRoutes({ apollo, config, rateLimit, contextFor }: GraphQL
       }
       next();
     },
+    documentShapeGuard(config.maxQueryTokens),
     expressMiddleware(apollo, {
       context: async ({ req }) =>
         contextFor(req).catch((error: unknown) => {

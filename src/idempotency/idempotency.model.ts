@@ -2,7 +2,7 @@ import { Schema, type Connection } from 'mongoose';
 
 const idempotencySchema = new Schema(
   {
-    /** `<credential>:<Idempotency-Key>`: keys are private to the credential that sent them. */
+    /** `["<credential>","<Idempotency-Key>"]` (JSON): keys are private to the credential that sent them. */
     _id: { type: String, required: true },
     /** Hash of the operation and its variables: the same key with another request is refused. */
     fingerprint: { type: String, required: true },

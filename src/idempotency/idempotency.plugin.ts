@@ -22,8 +22,8 @@ export function idempotencyPlugin(service: IdempotencyService): ApolloServerPlug
       return {
         async responseForOperation({ operation, request, document }) {
           if (operation.operation !== 'mutation') return null;
-          const fingerprint = fingerprintOf(print(document), request.variables ?? {});
           try {
+            const fingerprint = fingerprintOf(print(document), request.variables ?? {});
             const claim = await service.claim(viewer.credentialId, key, fingerprint);
             if (claim.kind === 'new') {
               release = claim.release;

@@ -19,13 +19,17 @@ export function parseIdempotencyKey(raw: string | undefined): string | undefined
   return key;
 }
 
+/** Deeper than any input of the schema: variables nested further are refused, not a stack overflow. */
+const MAX_VARIABLE_DEPTH = 64;
+
 /** Stable JSON: object keys sorted, so `{a, b}` and `{b, a}` are the same request. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+function canonical(value: unknown, depth = 0): string {
+  if (depth > MAX_VARIABLE_DEPTH) throw new BadUserInputError('variables', `Variables may nest at most ${MAX_VARIABLE_DEPTH} levels deep`);
+  if (Array.isArray(value)) return `[${value.map((item) => canonical(item, depth + 1)).join(',')}]`;
   if (value && typeof value === 'object') {
     return `{${Object.keys(value)
       .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k], depth + 1)}`)
       .join(',')}}`;
   }
   return JSON.stringify(value ?? null);
@@ -49,7 +53,8 @@ export class IdempotencyService {
   ) {}
 
   async claim(scope: string, key: string, fingerprint: string): Promise<Claim> {
-    const id = `${scope}:${key}`;
+    // Structured, so that no other (scope, key) pair names the same record.
+    const id = JSON.stringify([scope, key]);
     const deadline = Date.now() + this.waitMs;
     for (;;) {
       try {

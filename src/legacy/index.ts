@@ -22,8 +22,11 @@ export interface LegacyDeps {
   logger: Logger;
   /** The one AppContext of a request, from the credentials this router chose (throws an AppError UNAUTHENTICATED for bad ones). */
   contextFor(req: Request): Promise<AppContext>;
-  /** The rate limiter, mounted first; its refusal (an AppError passed to `next`) is answered as the legacy envelope. */
-  rateLimit: RequestHandler;
+  /**
+   * Ordinary middleware mounted first, in order (the open-mode guard, the rate limiter); a refusal
+   * (an AppError passed to `next`) is answered as the legacy envelope.
+   */
+  guards: readonly RequestHandler[];
 }
 
 export interface LegacyApi {
@@ -157,7 +160,7 @@ export function createLegacyApi(deps: LegacyDeps): LegacyApi {
     useCredentials(req, { authorization: header(req, 'authorization'), apiKey: header(req, 'x-api-key') ?? new URLSearchParams(searchOf(req)).get('api_key') ?? undefined });
     next();
   });
-  router.use(deps.rateLimit);
+  for (const guard of deps.guards) router.use(guard);
   router.use((req: Request, res: Response) => handle(req, res, String(res.locals.requestId ?? newRequestId())));
   router.use(answerError);
   return {

@@ -4,6 +4,7 @@ import { RedisStore } from 'rate-limit-redis';
 import type Redis from 'ioredis';
 import type { Config } from '../config';
 import type { Viewer } from '../auth/viewer';
+import { OPEN_CREDENTIAL } from '../auth/auth.service';
 import { RateLimitedError } from '../errors';
 
 export interface RateLimiter {
@@ -16,7 +17,8 @@ export interface RateLimiter {
 /** Whose budget a request spends: its credential, or its IP when anonymous or in open mode. */
 export function rateLimitKey(viewer: Viewer | null | undefined, ip: string | undefined): string {
   // IPv6 clients are grouped by their /56 network, so one host cannot rotate addresses.
-  return viewer && viewer.credentialId !== 'open' ? viewer.credentialId : `ip:${ipKeyGenerator(ip ?? 'unknown')}`;
+  // Credential ids are JSON arrays, so none is mistaken for an address.
+  return viewer && viewer.credentialId !== OPEN_CREDENTIAL ? viewer.credentialId : `ip:${ipKeyGenerator(ip ?? 'unknown')}`;
 }
 
 /**
