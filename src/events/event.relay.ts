@@ -1,3 +1,4 @@
+import { toMessageEvent } from '../messages/message.mapper';
 import type { EventBus } from '../shared/events';
 import type { MessageDraft, OutboxEntry, OutboxRelay, PendingChanges, RatingDraft, TicketRef } from '../tickets/ticket.outbox';
 import type { EventModels } from './event.model';
@@ -150,19 +151,7 @@ export class EventRelay implements OutboxRelay {
 
   private publish(event: EventRecord): void {
     if (event.type === 'MESSAGE_ADDED' && event.message) {
-      const m = event.message;
-      this.bus.messageAdded({
-        accountId: event.accountId,
-        ticketId: event.ticketId,
-        ticketUserId: event.ticketUserId,
-        id: m._id.toHexString(),
-        seq: m.seq,
-        sender: m.sender,
-        senderName: m.senderName,
-        body: m.body,
-        showToUser: m.showToUser,
-        createdAt: new Date(m.createdAt).toISOString(),
-      });
+      this.bus.messageAdded(toMessageEvent({ ...event.message, accountId: event.accountId, ticketId: event.ticketId }, event.ticketUserId));
     } else {
       this.bus.ticketUpdated(event.ticket);
     }

@@ -1,18 +1,11 @@
-import type { Types } from 'mongoose';
 import type { MessageAddedEvent } from '../shared/events';
+import type { MessageDraft } from '../tickets/ticket.outbox';
 import { Message, SenderRole } from './message.type';
 
-/** A message as stored. */
-export interface MessageRecord {
-  _id: Types.ObjectId;
+/** A message as stored: what its MESSAGE_ADDED event added, on its ticket of its account. */
+export interface MessageRecord extends MessageDraft {
   accountId: string;
   ticketId: number;
-  seq: number;
-  sender: 'admin' | 'user';
-  senderName: string;
-  body: string;
-  showToUser: boolean;
-  createdAt: Date;
 }
 
 export function toMessage(record: MessageRecord): Message {
