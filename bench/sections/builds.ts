@@ -7,12 +7,10 @@
  *   (cd /tmp/before && npx tsc -p tsconfig.build.json)
  *   npm run bench -- --only builds --before /tmp/before/dist
  */
+import { compareBuilds } from '../lib/before-after';
 import { graphqlBody, graphqlOk, JSON_HEADERS } from '../lib/client';
 import { type BenchContext, type Section, resultHeader } from '../lib/context';
-import { interleave, load, summarize, type RequestSpec, type Summary } from '../lib/load';
-import { startGateway, startMongo } from '../lib/processes';
 import type { SectionResult } from '../lib/report';
-import { connect } from '../lib/seed';
 import { ratio } from '../lib/stats';
 import { seedReads, TICKET_LIST, TICKET_WITH_CONVERSATION } from './rest';
 
@@ -23,19 +21,14 @@ export const buildsSection: Section = {
   name: 'builds',
   title: 'Before/after: an older build of the gateway against this one',
   async run(ctx: BenchContext): Promise<SectionResult> {
-    if (!ctx.beforeDist) throw new Error('the builds section needs --before DIR (the dist/ of the older build)');
-    const mongo = await startMongo();
-    const database = 'bench_builds';
-    const { client, db } = await connect(mongo.uri, database);
-    try {
-      ctx.log('  seeding');
-      const ids = await seedReads(db);
-      const before = await startGateway('before', mongo.uri, database, {}, ctx.serverNodeArgs, ctx.beforeDist);
-      const after = await startGateway('after', mongo.uri, database, {}, ctx.serverNodeArgs);
-      try {
+    const { rows, failures } = await compareBuilds(ctx, this.name, {
+      database: 'bench_builds',
+      seed: seedReads,
+      connections: CONNECTIONS,
+      requests: (ids) => {
         let i = 0;
         const nextId = () => ids[i++ % ids.length];
-        const reads: Record<string, RequestSpec> = {
+        return {
           '{ __typename }': { method: 'POST', path: '/graphql', headers: JSON_HEADERS, body: graphqlBody('{ __typename }'), check: graphqlOk },
           'ticket + conversation': {
             method: 'POST',
@@ -52,65 +45,45 @@ export const buildsSection: Section = {
             check: graphqlOk,
           },
         };
-        const rows: Array<{ read: string; connections: number; before: Summary; after: Summary }> = [];
-        for (const connections of CONNECTIONS) {
-          for (const [read, spec] of Object.entries(reads)) {
-            ctx.log(`  ${read}, ${connections} connection${connections > 1 ? 's' : ''}`);
-            const samples = await interleave(
-              [
-                { name: 'before', run: (s) => load({ url: before.url, pid: before.pid, dbPid: mongo.pid }, spec, connections, s) },
-                { name: 'after', run: (s) => load({ url: after.url, pid: after.pid, dbPid: mongo.pid }, spec, connections, s) },
-              ],
-              { rounds: ctx.rounds, durationS: ctx.durationS, warmupS: ctx.warmupS, log: ctx.log },
-            );
-            rows.push({ read, connections, before: summarize(samples.get('before')!), after: summarize(samples.get('after')!) });
-          }
-        }
-        const failures = rows.reduce((sum, r) => sum + r.before.failures + r.after.failures, 0);
-        return {
-          ...resultHeader(ctx, this),
-          settings: { before: ctx.beforeDist, connections: CONNECTIONS.join(', '), durationS: ctx.durationS, rounds: ctx.rounds, warmupS: ctx.warmupS },
-          tables: [
-            {
-              title: `medians of ${ctx.rounds} interleaved rounds; latency in ms, CPU in ms per request`,
-              columns: [
-                'read',
-                'connections',
-                'before req/s',
-                'after req/s',
-                'after/before req/s',
-                'before p50',
-                'after p50',
-                'before CPU',
-                'after CPU',
-                'after/before CPU',
-                'db CPU (before / after)',
-              ],
-              rows: rows.map((r) => [
-                r.read,
-                r.connections,
-                r.before.rps,
-                r.after.rps,
-                ratio(r.after.rps, r.before.rps),
-                r.before.p50,
-                r.after.p50,
-                r.before.cpuMsPerRequest,
-                r.after.cpuMsPerRequest,
-                ratio(r.after.cpuMsPerRequest, r.before.cpuMsPerRequest),
-                `${r.before.dbCpuMsPerRequest} / ${r.after.dbCpuMsPerRequest}`,
-              ]),
-            },
+      },
+    });
+    return {
+      ...resultHeader(ctx, this),
+      settings: { before: ctx.beforeDist, connections: CONNECTIONS.join(', '), durationS: ctx.durationS, rounds: ctx.rounds, warmupS: ctx.warmupS },
+      tables: [
+        {
+          title: `medians of ${ctx.rounds} interleaved rounds; latency in ms, CPU in ms per request`,
+          columns: [
+            'read',
+            'connections',
+            'before req/s',
+            'after req/s',
+            'after/before req/s',
+            'before p50',
+            'after p50',
+            'before CPU',
+            'after CPU',
+            'after/before CPU',
+            'db CPU (before / after)',
           ],
-          goals: [],
-          notes: failures ? [`${failures} failed or unexpected responses`] : [],
-          data: rows,
-        };
-      } finally {
-        await Promise.all([before.stop(), after.stop()]);
-      }
-    } finally {
-      await client.close();
-      await mongo.stop();
-    }
+          rows: rows.map((r) => [
+            r.request,
+            r.connections,
+            r.before.rps,
+            r.after.rps,
+            ratio(r.after.rps, r.before.rps),
+            r.before.p50,
+            r.after.p50,
+            r.before.cpuMsPerRequest,
+            r.after.cpuMsPerRequest,
+            ratio(r.after.cpuMsPerRequest, r.before.cpuMsPerRequest),
+            `${r.before.dbCpuMsPerRequest} / ${r.after.dbCpuMsPerRequest}`,
+          ]),
+        },
+      ],
+      goals: [],
+      notes: failures ? [`${failures} failed or unexpected responses`] : [],
+      data: rows.map(({ request, ...row }) => ({ read: request, ...row })),
+    };
   },
 };
