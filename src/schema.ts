@@ -9,6 +9,7 @@ import { TicketMessagesResolver } from './messages/ticket-messages.resolver';
 import { RatingResolver } from './ratings/rating.resolver';
 import { TicketRatingResolver } from './ratings/ticket-rating.resolver';
 import { EventResolver } from './events/event.resolver';
+import { SubscriptionResolver } from './events/subscriptions.resolver';
 import { MessageEventResolver, TicketHistoryResolver } from './events/ticket-history.resolver';
 import { DateTimeScalar } from './shared/date-time.scalar';
 import { createInProcessPubSub, type EventPubSub } from './shared/events';
@@ -25,7 +26,17 @@ export function buildAppSchema(pubSub: EventPubSub = createInProcessPubSub()): P
   return buildSchema({
     // Our subscriptions use `subscribe` (services filter by visibility); type-graphql still wants the engine.
     pubSub,
-    resolvers: [TicketResolver, TicketMessagesResolver, TicketRatingResolver, TicketHistoryResolver, MessageResolver, MessageEventResolver, RatingResolver, EventResolver],
+    resolvers: [
+      TicketResolver,
+      TicketMessagesResolver,
+      TicketRatingResolver,
+      TicketHistoryResolver,
+      MessageResolver,
+      MessageEventResolver,
+      RatingResolver,
+      EventResolver,
+      SubscriptionResolver,
+    ],
     authChecker,
     validate: { forbidUnknownValues: false },
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],

@@ -20,7 +20,8 @@ export function createEventCursorLoaders(viewer: () => Viewer, events: EventServ
       async (ids) => {
         const found = await events.messageCursors(
           viewer(),
-          ids.map((id) => new Types.ObjectId(id)),
+          // Message ids are ObjectIds; anything else names no message of the log.
+          ids.filter((id) => Types.ObjectId.isValid(id)).map((id) => new Types.ObjectId(id)),
         );
         return ids.map((id) => found.get(id) ?? null);
       },

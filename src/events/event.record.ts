@@ -1,6 +1,7 @@
 import type { Types } from 'mongoose';
 import type { Actor, MessageDraft, OutboxEntry, TicketEventKind, TicketState } from '../tickets/ticket.outbox';
-import type { TicketUpdatedEvent } from '../shared/events';
+import { toMessageEvent } from '../messages/message.mapper';
+import type { MessageAddedEvent, TicketUpdatedEvent } from '../shared/events';
 
 export interface FieldChangeRecord {
   field: string;
@@ -95,4 +96,14 @@ function snapshotOf(ticket: { id: number; accountId: string }, state: TicketStat
     createdAt: iso(state.createdAt)!,
     updatedAt: iso(state.updatedAt)!,
   };
+}
+
+/** A MESSAGE_ADDED as the messageAdded subscription receives it, live or replayed. */
+export function liveMessageOf(event: EventRecord): MessageAddedEvent {
+  return { ...toMessageEvent({ ...event.message!, accountId: event.accountId, ticketId: event.ticketId }, event.ticketUserId), eventSeq: event.seq };
+}
+
+/** Any other event as the ticketUpdated subscription receives it: the ticket right after it. */
+export function liveTicketOf(event: EventRecord): TicketUpdatedEvent {
+  return { ...event.ticket, eventSeq: event.seq };
 }

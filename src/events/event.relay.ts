@@ -1,8 +1,7 @@
-import { toMessageEvent } from '../messages/message.mapper';
 import type { EventBus } from '../shared/events';
 import type { MessageDraft, OutboxEntry, OutboxRelay, PendingChanges, RatingDraft, TicketRef } from '../tickets/ticket.outbox';
 import type { EventModels } from './event.model';
-import { type EventRecord, eventOf } from './event.record';
+import { type EventRecord, eventOf, liveMessageOf, liveTicketOf } from './event.record';
 
 /** What events add to other domains' collections, applied when they enter the log (each idempotent). */
 export interface EventEffects {
@@ -151,9 +150,9 @@ export class EventRelay implements OutboxRelay {
 
   private publish(event: EventRecord): void {
     if (event.type === 'MESSAGE_ADDED' && event.message) {
-      this.bus.messageAdded(toMessageEvent({ ...event.message, accountId: event.accountId, ticketId: event.ticketId }, event.ticketUserId));
+      this.bus.messageAdded(liveMessageOf(event));
     } else {
-      this.bus.ticketUpdated(event.ticket);
+      this.bus.ticketUpdated(liveTicketOf(event));
     }
   }
 }

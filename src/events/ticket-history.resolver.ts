@@ -28,7 +28,7 @@ export class TicketHistoryResolver {
 
   @FieldResolver(() => String, { description: 'The cursor of the last event of this ticket the viewer may see: pass it as `after` to resume.' })
   async eventCursor(@Root() ticket: Ticket, @Ctx() ctx: AppContext): Promise<string> {
-    return (await ctx.loaders.eventCursors.ofTickets.load(Number(ticket.id))) ?? beforeTheLog(ticket.accountId);
+    return ticket.knownEventCursor ?? (await ctx.loaders.eventCursors.ofTickets.load(Number(ticket.id))) ?? beforeTheLog(ticket.accountId);
   }
 }
 
@@ -37,6 +37,6 @@ export class TicketHistoryResolver {
 export class MessageEventResolver {
   @FieldResolver(() => String, { description: "The cursor of this message's MESSAGE_ADDED event." })
   async eventCursor(@Root() message: Message, @Ctx() ctx: AppContext): Promise<string> {
-    return (await ctx.loaders.eventCursors.ofMessages.load(message.id)) ?? beforeTheLog(viewerOf(ctx).accountId);
+    return message.knownEventCursor ?? (await ctx.loaders.eventCursors.ofMessages.load(message.id)) ?? beforeTheLog(viewerOf(ctx).accountId);
   }
 }

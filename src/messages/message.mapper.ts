@@ -1,3 +1,4 @@
+import { encodeEventCursor } from '../shared/event-cursor';
 import type { MessageAddedEvent } from '../shared/events';
 import type { MessageDraft } from '../tickets/ticket.outbox';
 import { Message, SenderRole } from './message.type';
@@ -37,6 +38,7 @@ export function toMessageEvent(record: MessageRecord, ticketUserId: number): Mes
 
 export function messageFromEvent(event: MessageAddedEvent): Message {
   return Object.assign(new Message(), {
+    knownEventCursor: event.eventSeq === undefined ? undefined : encodeEventCursor(event.accountId, event.eventSeq),
     id: event.id,
     ticketId: String(event.ticketId),
     sender: event.sender === 'admin' ? SenderRole.ADMIN : SenderRole.USER,

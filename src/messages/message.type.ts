@@ -29,6 +29,9 @@ export class Message {
 
   @Field(() => Date, { description: 'When the message was written.' })
   createdAt!: Date;
+
+  /** Its event's cursor when already known (a live or replayed event carries it). */
+  knownEventCursor?: string;
 }
 
 @ObjectType({ description: 'A message in a page of a conversation.', simpleResolvers: true })

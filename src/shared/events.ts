@@ -17,6 +17,8 @@ export interface MessageAddedEvent {
   body: string;
   showToUser: boolean;
   createdAt: string;
+  /** Its event's place in the account's log (absent on events that are not from the log). */
+  eventSeq?: number;
 }
 
 export interface TicketUpdatedEvent {
@@ -35,6 +37,8 @@ export interface TicketUpdatedEvent {
   resolutionSubject: string | null;
   createdAt: string;
   updatedAt: string;
+  /** Its event's place in the account's log (absent on events that are not from the log). */
+  eventSeq?: number;
 }
 
 export const Topic = {

@@ -1,10 +1,9 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import { Arg, Authorized, Ctx, ID, Info, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, Authorized, Ctx, ID, Info, Int, Mutation, Query, Resolver } from 'type-graphql';
 import { type AppContext, viewerOf } from '../context';
-import type { TicketUpdatedEvent } from '../shared/events';
 import { edgesOf } from '../shared/page-info.type';
 import { DEFAULT_PAGE_SIZE } from '../shared/pagination';
-import { fromTicketEvent, toTicket } from './ticket.mapper';
+import { toTicket } from './ticket.mapper';
 import { RaiseTicketInput, ReopenTicketInput, ResolutionInput, TicketFilter } from './ticket.inputs';
 import { Ticket, TicketConnection } from './ticket.type';
 
@@ -76,21 +75,5 @@ export class TicketResolver {
   @Mutation(() => Ticket, { description: 'Reopen a closed ticket; the reason is appended as a user message and `due` restarts.' })
   async reopenTicket(@Arg('input', () => ReopenTicketInput) input: ReopenTicketInput, @Ctx() ctx: AppContext): Promise<Ticket> {
     return toTicket(await ctx.services.tickets.reopen(viewerOf(ctx), input), ctx.clock());
-  }
-
-  @Authorized()
-  @Subscription(() => Ticket, {
-    description: 'Changes to one ticket, or with no id to every ticket the viewer may see.',
-    subscribe: ({ args, context }) => {
-      const ctx = context as AppContext;
-      return ctx.services.tickets.watch(viewerOf(ctx), args.id as string | null | undefined);
-    },
-  })
-  ticketUpdated(
-    @Root() event: TicketUpdatedEvent,
-    @Arg('id', () => ID, { nullable: true, description: 'The ticket to follow; omit for all visible tickets.' }) _id: string | null,
-    @Ctx() ctx: AppContext,
-  ): Ticket {
-    return toTicket(fromTicketEvent(event), ctx.clock());
   }
 }

@@ -107,6 +107,9 @@ export class Ticket {
 
   @Field(() => Resolution, { nullable: true, description: 'How the ticket was resolved, if a resolution was given.' })
   resolution!: Resolution | null;
+
+  /** The cursor of the event it shows the ticket after, when known (a live or replayed ticketUpdated). */
+  knownEventCursor?: string;
 }
 
 @ObjectType({ description: 'A ticket in a page of tickets.', simpleResolvers: true })

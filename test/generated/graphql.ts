@@ -275,11 +275,13 @@ export type Subscription = {
 
 
 export type SubscriptionMessageAddedArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
   ticketId: Scalars['ID']['input'];
 };
 
 
 export type SubscriptionTicketUpdatedArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
   id?: InputMaybe<Scalars['ID']['input']>;
 };
 
