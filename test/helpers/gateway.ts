@@ -92,6 +92,8 @@ export interface Cluster {
   b: GatewayProcess;
   /** MONGODB_DATABASE of both gateways, also their Redis channel prefix. */
   database: string;
+  /** The environment both gateways run with (to start another instance like them). */
+  env: Record<string, string>;
   /** The Redis channel a subscription listens on, e.g. channel('MESSAGE_ADDED', 'acme', 5). */
   channel(topic: 'MESSAGE_ADDED' | 'TICKET_UPDATED', ...route: Array<string | number>): string;
   stop(): Promise<void>;
@@ -133,6 +135,7 @@ export async function startCluster(extraEnv: Record<string, string> = {}): Promi
       a,
       b,
       database,
+      env,
       channel: (topic, ...route) => [database, topic, ...route].join(':'),
       stop: stopAll,
     };
