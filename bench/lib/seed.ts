@@ -56,26 +56,34 @@ export function ticketDoc(id: number, i: number, options: TicketOptions = {}): T
     closedAt,
     resolution: status === 'closed' ? { type: 'Fixed', subject: 'Resolved by support' } : null,
     messageSeq: options.messages ?? 1 + (i % 3),
+    userMessageSeq: shownCount(options.messages ?? 1 + (i % 3)),
     createdAt,
     updatedAt: closedAt ?? createdAt,
   };
 }
 
+/** Every fourth admin message (every fourth position) is an internal note. */
+const shownToUser = (seq: number) => seq % 2 === 1 || seq % 4 !== 0;
+const shownCount = (messages: number) => Array.from({ length: messages }, (_, k) => k + 1).filter(shownToUser).length;
+
 /** The conversation of a ticket: its user's first message, then admin and user taking turns. */
 export function messageDocs(ticket: TicketDoc): MessageDoc[] {
   const out: MessageDoc[] = [];
+  let userSeq = 0;
   for (let seq = 1; seq <= ticket.messageSeq; seq++) {
     const fromUser = seq % 2 === 1;
+    const showToUser = shownToUser(seq);
+    if (showToUser) userSeq += 1;
     out.push({
       _id: new ObjectId(),
       accountId: ticket.accountId,
       ticketId: ticket._id,
       seq,
+      userSeq,
       sender: fromUser ? 'user' : 'admin',
       senderName: fromUser ? String(ticket.userId) : `agent${ticket._id % 20}@example.com`,
       body: fromUser ? `Message ${seq} from the user: the payment page times out after I enter my card details.` : `Message ${seq} from support: we are looking into it.`,
-      // Every fourth admin message is an internal note.
-      showToUser: fromUser || seq % 4 !== 0,
+      showToUser,
       createdAt: new Date(ticket.createdAt.getTime() + (seq - 1) * 60_000),
     });
   }

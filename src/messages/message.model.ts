@@ -6,6 +6,8 @@ const messageSchema = new Schema(
     ticketId: { type: Number, required: true },
     /** 1, 2, 3... per ticket, in the order written (the conversation order and the cursor). */
     seq: { type: Number, required: true },
+    /** Its place among the messages a user sees (a user's cursors count these). */
+    userSeq: { type: Number },
     sender: { type: String, required: true, enum: ['admin', 'user'] },
     senderName: { type: String, required: true },
     body: { type: String, required: true },

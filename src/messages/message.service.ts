@@ -22,6 +22,14 @@ export interface ConversationPage {
 
 export const MESSAGE_CURSOR = 'm';
 
+/**
+ * What a viewer's message cursors count: an admin, every message (`seq`); a user, the messages it sees
+ * (`userSeq`), so that its cursors say nothing of the internal notes between them.
+ */
+function positionField(viewer: Viewer): 'seq' | 'userSeq' {
+  return viewer.role === 'admin' ? 'seq' : 'userSeq';
+}
+
 /** The conversation of a ticket: sending, listing in batches, following live. */
 export class MessageService {
   constructor(
@@ -67,8 +75,8 @@ export class MessageService {
    */
   async pages(viewer: Viewer, ticketIds: readonly number[], first: number, after: string | null | undefined): Promise<Map<number, ConversationPage>> {
     const size = pageSize(first);
-    const afterSeq = decodeCursor(MESSAGE_CURSOR, after) ?? 0;
-    return ticketIds.length === 1 ? this.onePage(viewer, ticketIds[0], size, afterSeq) : this.manyPages(viewer, ticketIds, size, afterSeq);
+    const position = decodeCursor(MESSAGE_CURSOR, after) ?? 0;
+    return ticketIds.length === 1 ? this.onePage(viewer, ticketIds[0], size, position) : this.manyPages(viewer, ticketIds, size, position);
   }
 
   /**
@@ -76,10 +84,10 @@ export class MessageService {
    * seq}` index, as a hand-written handler would; with the aggregate below, the database spent about
    * twice the CPU on each ticket read (docs/benchmarks.md, optimisation 4).
    */
-  private async onePage(viewer: Viewer, ticketId: number, size: number, afterSeq: number): Promise<Map<number, ConversationPage>> {
+  private async onePage(viewer: Viewer, ticketId: number, size: number, position: number): Promise<Map<number, ConversationPage>> {
     const visible = { ...messageScope(viewer), ticketId };
     // Positions start at 1: without a cursor the page starts at the beginning, no condition needed.
-    const items = await this.models.Message.find(afterSeq > 0 ? { ...visible, seq: trusted({ $gt: afterSeq }) } : visible)
+    const items = await this.models.Message.find(position > 0 ? { ...visible, [positionField(viewer)]: trusted({ $gt: position }) } : visible)
       .sort({ seq: 1 })
       .limit(size + 1)
       .lean<MessageRecord[]>();
@@ -89,7 +97,7 @@ export class MessageService {
   }
 
   /** First pages of several conversations, and their counts, in one database command. */
-  private async manyPages(viewer: Viewer, ticketIds: readonly number[], size: number, afterSeq: number): Promise<Map<number, ConversationPage>> {
+  private async manyPages(viewer: Viewer, ticketIds: readonly number[], size: number, position: number): Promise<Map<number, ConversationPage>> {
     const match = { ...messageScope(viewer), ticketId: { $in: [...ticketIds] } };
     const groups = await this.models.Message.aggregate<{ _id: number; total: number; items: MessageRecord[] }>([
       { $match: match },
@@ -98,7 +106,7 @@ export class MessageService {
       {
         $project: {
           total: 1,
-          items: { $slice: [{ $filter: { input: '$items', as: 'm', cond: { $gt: ['$$m.seq', afterSeq] } } }, size + 1] },
+          items: { $slice: [{ $filter: { input: '$items', as: 'm', cond: { $gt: [`$$m.${positionField(viewer)}`, position] } } }, size + 1] },
         },
       },
       // One batch for every conversation of the page (the default first batch holds 101 groups).
@@ -122,7 +130,8 @@ export class MessageService {
     );
   }
 
-  cursorOf(message: Pick<MessageRecord, 'seq'>): string {
-    return encodeCursor(MESSAGE_CURSOR, message.seq);
+  /** A message's cursor, as the viewer counts messages (a user's show no gap where an internal note sits). */
+  cursorOf(viewer: Viewer, message: Pick<MessageRecord, 'seq' | 'userSeq'>): string {
+    return encodeCursor(MESSAGE_CURSOR, positionField(viewer) === 'userSeq' ? message.userSeq : message.seq);
   }
 }

@@ -1,5 +1,5 @@
 import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
-import type { AppContext } from '../context';
+import { type AppContext, viewerOf } from '../context';
 import { edgesOf } from '../shared/page-info.type';
 import { DEFAULT_PAGE_SIZE } from '../shared/pagination';
 import { Ticket } from '../tickets/ticket.type';
@@ -18,7 +18,7 @@ export class TicketMessagesResolver {
     @Ctx() ctx: AppContext,
   ): Promise<MessageConnection> {
     const page = await ctx.loaders.conversations.load(conversationKey(Number(ticket.id), first, after));
-    const { edges, pageInfo } = edgesOf({ ...page, cursorOf: (m) => ctx.services.messages.cursorOf(m) }, toMessage);
+    const { edges, pageInfo } = edgesOf({ ...page, cursorOf: (m) => ctx.services.messages.cursorOf(viewerOf(ctx), m) }, toMessage);
     return Object.assign(new MessageConnection(), { edges, pageInfo, count: page.totalCount });
   }
 }

@@ -18,6 +18,8 @@ export interface TicketRecord {
   closedAt: Date | null;
   resolution: { type: string; subject: string } | null;
   messageSeq: number;
+  /** How many of its messages a user sees (MessageDraft.userSeq). */
+  userMessageSeq?: number;
   createdAt: Date;
   updatedAt: Date;
 }

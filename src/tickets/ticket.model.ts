@@ -30,6 +30,8 @@ const ticketSchema = new Schema(
     },
     /** Position of the last message; a message takes `messageSeq + 1` atomically with the state check. */
     messageSeq: { type: Number, required: true, default: 0 },
+    /** How many of its messages a user sees: the userSeq of the last one shown to users. */
+    userMessageSeq: { type: Number, default: 0 },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
     /** The current rating's value (the ratings domain stores the rating), so a rating's event can say what it replaced. */

@@ -26,12 +26,17 @@ export function actorOf(viewer: Viewer): Actor {
 }
 
 /** A ticket's state as the log records it after each change (the stored fields, and the rating value). */
-export type TicketState = Omit<TicketRecord, '_id' | 'accountId' | 'messageSeq'> & { rating: number | null };
+export type TicketState = Omit<TicketRecord, '_id' | 'accountId' | 'messageSeq' | 'userMessageSeq'> & { rating: number | null };
 
 /** A message an event adds, stored by the messages domain when the event is moved into the log. */
 export interface MessageDraft {
   _id: Types.ObjectId;
   seq: number;
+  /**
+   * Its place among the messages a user sees (an internal note takes none): a user's cursors count
+   * these, so they show no gap where a note sits.
+   */
+  userSeq: number;
   sender: 'admin' | 'user';
   senderName: string;
   body: string;
@@ -130,3 +135,8 @@ export function outboxStage(
 
 /** The next message position, as an update pipeline computes it from the document. */
 export const NEXT_MESSAGE_SEQ = { $add: ['$messageSeq', 1] };
+
+/** The place among what a user sees of the next message: one more if the user sees it, else the same. */
+export function nextUserSeq(showToUser: boolean): unknown {
+  return showToUser ? { $add: [{ $ifNull: ['$userMessageSeq', 0] }, 1] } : { $ifNull: ['$userMessageSeq', 0] };
+}

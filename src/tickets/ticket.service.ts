@@ -13,6 +13,7 @@ import {
   type MessageDraft,
   newEntry,
   NEXT_MESSAGE_SEQ,
+  nextUserSeq,
   type OutboxEntry,
   type OutboxRelay,
   type PendingChanges,
@@ -98,27 +99,32 @@ export class TicketService {
   async addMessage(
     viewer: Viewer,
     rawId: string | number,
-    message: Omit<MessageDraft, '_id' | 'seq' | 'createdAt' | 'senderName'> & { senderName: string | null },
+    message: Omit<MessageDraft, '_id' | 'seq' | 'userSeq' | 'createdAt' | 'senderName'> & { senderName: string | null },
     now: Date,
     field = 'ticketId',
   ): Promise<{ ticket: TicketRef; message: MessageDraft }> {
     const id = parseTicketId(rawId, field);
-    const draft: MessageDraft = { _id: new Types.ObjectId(), seq: 0, ...message, senderName: message.senderName ?? '', createdAt: now };
+    const draft: MessageDraft = { _id: new Types.ObjectId(), seq: 0, userSeq: 0, ...message, senderName: message.senderName ?? '', createdAt: now };
     const entry = newEntry('MESSAGE_ADDED', actorOf(viewer), now, {}, { message: draft });
-    // The position, and the default sender name (the ticket's user id), are the document's own.
-    const own = { seq: NEXT_MESSAGE_SEQ, ...(message.senderName === null ? { senderName: { $toString: '$userId' } } : {}) };
+    // The positions, and the default sender name (the ticket's user id), are the document's own.
+    const userSeq = nextUserSeq(message.showToUser);
+    const own = { seq: NEXT_MESSAGE_SEQ, userSeq, ...(message.senderName === null ? { senderName: { $toString: '$userId' } } : {}) };
     const ticket = await this.write(
       { _id: id, ...ticketScope(viewer), status: NOT_CLOSED },
-      { updatedAt: now },
+      // An internal note changes nothing a user sees: not even when the ticket last changed.
+      message.showToUser ? { updatedAt: now } : {},
       [{ entry, computed: { message: { $mergeObjects: [{ $literal: draft }, own] } } }],
-      { messageSeq: NEXT_MESSAGE_SEQ },
+      { messageSeq: NEXT_MESSAGE_SEQ, userMessageSeq: userSeq },
     );
     if (!ticket) {
       const existing = await this.models.Ticket.findOne({ _id: id, ...ticketScope(viewer) }, { _id: 1 }).lean();
       if (!existing) throw new NotFoundError('ticket', id);
       throw new ConflictError(`Ticket ${id} is closed: reopen it before sending a message`);
     }
-    return { ticket: refOf(ticket), message: { ...draft, seq: ticket.messageSeq, senderName: message.senderName ?? String(ticket.userId) } };
+    return {
+      ticket: refOf(ticket),
+      message: { ...draft, seq: ticket.messageSeq, userSeq: ticket.userMessageSeq ?? 0, senderName: message.senderName ?? String(ticket.userId) },
+    };
   }
 
   /**
@@ -289,11 +295,12 @@ export class TicketService {
       closedAt: resolution ? now : null,
       resolution,
       messageSeq: 1,
+      userMessageSeq: 1,
       createdAt: now,
       updatedAt: now,
     };
     // The ticket, its first message and both their events are one document write.
-    const { _id: _, accountId: __, messageSeq: ___, ...state } = ticket;
+    const { _id: _, accountId: __, messageSeq: ___, userMessageSeq: ____, ...state } = ticket;
     const actor = actorOf(viewer);
     const outbox: OutboxEntry[] = [
       { ...newEntry('TICKET_RAISED', actor, now, { ...state, rating: null }), before: null },
@@ -304,7 +311,7 @@ export class TicketService {
           now,
           {},
           {
-            message: { _id: new Types.ObjectId(), seq: 1, sender: 'user', senderName: String(userId), body: comments, showToUser: true, createdAt: now },
+            message: { _id: new Types.ObjectId(), seq: 1, userSeq: 1, sender: 'user', senderName: String(userId), body: comments, showToUser: true, createdAt: now },
           },
         ),
         before: { ...state, rating: null },
@@ -407,8 +414,17 @@ export class TicketService {
       updatedAt: now,
     };
     const actor = actorOf(viewer);
-    const reason: MessageDraft = { _id: new Types.ObjectId(), seq: 0, sender: 'user', senderName: String(ticket.userId), body: comments, showToUser: true, createdAt: now };
-    const withSeq = { message: { $mergeObjects: [{ $literal: reason }, { seq: NEXT_MESSAGE_SEQ }] } };
+    const reason: MessageDraft = {
+      _id: new Types.ObjectId(),
+      seq: 0,
+      userSeq: 0,
+      sender: 'user',
+      senderName: String(ticket.userId),
+      body: comments,
+      showToUser: true,
+      createdAt: now,
+    };
+    const withSeq = { message: { $mergeObjects: [{ $literal: reason }, { seq: NEXT_MESSAGE_SEQ, userSeq: nextUserSeq(true) }] } };
     // The reopen, its reason in the conversation and both their events are one document write.
     const reopened = await this.write(
       { _id: ticket._id, accountId: ticket.accountId, status: 'closed' },
@@ -417,7 +433,7 @@ export class TicketService {
         { entry: newEntry('TICKET_REOPENED', actor, now, set, { message: reason }), computed: withSeq },
         { entry: newEntry('MESSAGE_ADDED', actor, now, {}, { message: reason }), computed: withSeq },
       ],
-      { messageSeq: NEXT_MESSAGE_SEQ },
+      { messageSeq: NEXT_MESSAGE_SEQ, userMessageSeq: nextUserSeq(true) },
     );
     if (!reopened) throw new ConflictError(`Ticket ${ticket._id} is not closed: only a closed ticket can be reopened`);
     return reopened;
