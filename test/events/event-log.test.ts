@@ -1,4 +1,17 @@
+import {
+  AssignTicketDocument,
+  ConversationCursorsDocument,
+  CloseTicketDocument,
+  EventFeedDocument,
+  RaiseTicketWithCursorDocument,
+  RateTicketDocument,
+  ReopenTicketDocument,
+  SendMessageWithCursorDocument,
+  SetTicketOnHoldDocument,
+  TicketHistoryDocument,
+} from '../generated/graphql';
 import { ACME_KEY, GLOBEX_KEY, startTestApp, type TestApp } from '../helpers/app';
+import type { Operation } from '../helpers/graphql';
 
 /** The event log through the real HTTP interface: what each change records, who sees what, cursors. */
 describe('the ticket event log', () => {
@@ -14,11 +27,10 @@ describe('the ticket event log', () => {
   });
   afterAll(() => t.stop());
 
-  const EVENT = `id sequence type ticketId actor { role name } createdAt changes { field from to } message { id body showToUser sender senderName }`;
-  const HISTORY = `query($id: ID!, $after: String) { ticket(id: $id) { eventCursor history(first: 200, after: $after) { totalCount edges { cursor node { ${EVENT} } } pageInfo { hasNextPage endCursor } } } }`;
-  const EVENTS = `query($after: String, $first: Int, $types: [TicketEventType!]) { events(after: $after, first: $first, types: $types) { totalCount edges { cursor node { ${EVENT} } } pageInfo { hasNextPage endCursor } } }`;
+  const HISTORY = TicketHistoryDocument;
+  const EVENTS = EventFeedDocument;
 
-  async function ok<T = any>(query: string, variables: Record<string, unknown>, who: { token?: string; apiKey?: string }): Promise<T> {
+  async function ok<T = any>(query: Operation, variables: Record<string, unknown>, who: { token?: string; apiKey?: string }): Promise<T> {
     const result = await t.gql(query, variables, who);
     expect(result.body.errors).toBeUndefined();
     return result.body.data as T;
@@ -28,7 +40,7 @@ describe('the ticket event log', () => {
 
   it('records every change of a ticket, from both APIs, with who made it and what changed', async () => {
     const raised = await ok(
-      `mutation($input: RaiseTicketInput!) { raiseTicket(input: $input) { id eventCursor } }`,
+      RaiseTicketWithCursorDocument,
       {
         input: { type: 'Payment', subject: 'Card declined', userId: 7, comments: 'my card is declined', priority: 'HIGH' },
       },
@@ -58,15 +70,15 @@ describe('the ticket event log', () => {
       fetch(`${t.url}/api/v1${path}`, { method: 'POST', headers: { 'x-api-key': ACME_KEY, 'content-type': 'application/x-www-form-urlencoded' }, body: form(fields) });
     expect((await legacy('/send_message', { ticketId: id, ticketMessage: 'any news?', sender: 'user', sender_name: '7', showToUser: '1' })).status).toBe(200);
     expect((await legacy('/assign_ticket_to_admin', { ticketId: id, admin: 'bob' })).status).toBe(200);
-    await ok(`mutation($id: ID!) { assignTicket(id: $id, admin: "bob") { id } }`, { id }, alice); // the same admin: nothing changes
-    await ok(`mutation($id: ID!) { setTicketOnHold(id: $id, onHold: true) { id } }`, { id }, alice);
-    await ok(`mutation($id: ID!) { setTicketOnHold(id: $id, onHold: false) { id } }`, { id }, alice);
-    await ok(`mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }`, { input: { ticketId: id, body: 'internal: chargeback?', showToUser: false } }, alice);
-    await ok(`mutation($id: ID!) { closeTicket(id: $id, resolution: { type: "Refund", subject: "Refunded" }) { id } }`, { id }, alice);
-    await ok(`mutation($id: ID!) { closeTicket(id: $id) { id } }`, { id }, alice); // closed already: nothing changes
-    await ok(`mutation($input: RateTicketInput!) { rateTicket(input: $input) { value } }`, { input: { ticketId: id, value: 4 } }, user7);
-    await ok(`mutation($input: RateTicketInput!) { rateTicket(input: $input) { value } }`, { input: { ticketId: id, value: 5 } }, user7);
-    await ok(`mutation($input: ReopenTicketInput!) { reopenTicket(input: $input) { id } }`, { input: { ticketId: id, comments: 'it happened again' } }, user7);
+    await ok(AssignTicketDocument, { id, admin: 'bob' }, alice); // the same admin: nothing changes
+    await ok(SetTicketOnHoldDocument, { id, onHold: true }, alice);
+    await ok(SetTicketOnHoldDocument, { id, onHold: false }, alice);
+    await ok(SendMessageWithCursorDocument, { input: { ticketId: id, body: 'internal: chargeback?', showToUser: false } }, alice);
+    await ok(CloseTicketDocument, { id, resolution: { type: 'Refund', subject: 'Refunded' } }, alice);
+    await ok(CloseTicketDocument, { id }, alice); // closed already: nothing changes
+    await ok(RateTicketDocument, { input: { ticketId: id, value: 4 } }, user7);
+    await ok(RateTicketDocument, { input: { ticketId: id, value: 5 } }, user7);
+    await ok(ReopenTicketDocument, { input: { ticketId: id, comments: 'it happened again' } }, user7);
 
     h = await history(id);
     expect(types(h)).toEqual([
@@ -118,11 +130,10 @@ describe('the ticket event log', () => {
   });
 
   it('shows a user only its own tickets and never an internal note', async () => {
-    const id = (await ok(`mutation($input: RaiseTicketInput!) { raiseTicket(input: $input) { id } }`, { input: { type: 'T', subject: 's', userId: 7, comments: 'c' } }, admin))
-      .raiseTicket.id;
-    await ok(`mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }`, { input: { ticketId: id, body: 'public answer' } }, admin);
+    const id = (await ok(RaiseTicketWithCursorDocument, { input: { type: 'T', subject: 's', userId: 7, comments: 'c' } }, admin)).raiseTicket.id;
+    await ok(SendMessageWithCursorDocument, { input: { ticketId: id, body: 'public answer' } }, admin);
     const visible = await history(id, user7);
-    await ok(`mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }`, { input: { ticketId: id, body: 'secret note', showToUser: false } }, admin);
+    await ok(SendMessageWithCursorDocument, { input: { ticketId: id, body: 'secret note', showToUser: false } }, admin);
     const userView = await history(id, user7);
     expect(types(userView)).toEqual(['TICKET_RAISED', 'MESSAGE_ADDED', 'MESSAGE_ADDED']);
     expect(JSON.stringify(userView)).not.toContain('secret note');
@@ -133,7 +144,7 @@ describe('the ticket event log', () => {
     expect(adminView.eventCursor).not.toBe(userView.eventCursor);
 
     const other = await t.gql(HISTORY, { id }, { token: await t.token({ role: 'user', userId: 8 }) });
-    expect(other.body.data.ticket).toBeNull();
+    expect(other.body.data?.ticket).toBeNull();
     const feed = await t.gql(EVENTS, {}, user7);
     expect(feed.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
@@ -148,7 +159,7 @@ describe('the ticket event log', () => {
     expect(rated.edges.length).toBeGreaterThan(0);
     expect(rated.edges.every((e: any) => e.node.type === 'TICKET_RATED')).toBe(true);
     // Another account has a log of its own, from 1.
-    await ok(`mutation($input: RaiseTicketInput!) { raiseTicket(input: $input) { id } }`, { input: { type: 'T', subject: 'g', userId: 1, comments: 'c' } }, { apiKey: GLOBEX_KEY });
+    await ok(RaiseTicketWithCursorDocument, { input: { type: 'T', subject: 'g', userId: 1, comments: 'c' } }, { apiKey: GLOBEX_KEY });
     const globex = (await ok(EVENTS, {}, { apiKey: GLOBEX_KEY })).events;
     expect(globex.edges.map((e: any) => e.node.sequence)).toEqual([1, 2]);
   });
@@ -169,14 +180,12 @@ describe('the ticket event log', () => {
   });
 
   it('gives every message the cursor of its MESSAGE_ADDED event', async () => {
-    const id = (await ok(`mutation($input: RaiseTicketInput!) { raiseTicket(input: $input) { id } }`, { input: { type: 'T', subject: 'm', userId: 7, comments: 'c' } }, admin))
-      .raiseTicket.id;
-    const sent = (await ok(`mutation($input: SendMessageInput!) { sendMessage(input: $input) { id eventCursor } }`, { input: { ticketId: id, body: 'with a cursor' } }, admin))
-      .sendMessage;
+    const id = (await ok(RaiseTicketWithCursorDocument, { input: { type: 'T', subject: 'm', userId: 7, comments: 'c' } }, admin)).raiseTicket.id;
+    const sent = (await ok(SendMessageWithCursorDocument, { input: { ticketId: id, body: 'with a cursor' } }, admin)).sendMessage;
     const h = await history(id);
     const added = h.history.edges.find((e: any) => e.node.message?.id === sent.id);
     expect(added.cursor).toBe(sent.eventCursor);
-    const conversation = (await ok(`query($id: ID!) { ticket(id: $id) { messages { edges { node { id eventCursor } } } } }`, { id }, admin)).ticket.messages.edges;
+    const conversation = (await ok(ConversationCursorsDocument, { id }, admin)).ticket.messages.edges;
     expect(conversation.map((e: any) => e.node.eventCursor)).toEqual(h.history.edges.filter((e: any) => e.node.type === 'MESSAGE_ADDED').map((e: any) => e.cursor));
   });
 });
@@ -190,17 +199,17 @@ describe('the event log retention', () => {
 
   it("removes events older than EVENT_RETENTION_DAYS but an account's newest, so numbering goes on", async () => {
     const admin = { apiKey: ACME_KEY };
-    const RAISE = `mutation($input: RaiseTicketInput!) { raiseTicket(input: $input) { id } }`;
-    const FEED = `{ events(first: 200) { edges { node { sequence type } } } }`;
+    const RAISE = RaiseTicketWithCursorDocument;
+
     await t.gql(RAISE, { input: { type: 'T', subject: 'old', userId: 1, comments: 'c' } }, admin);
     t.clock.advance(31 * 86_400_000);
     await t.app.container.workers.find((w) => w.name === 'event-retention')!.runOnce();
-    expect((await t.gql(FEED, {}, admin)).body.data.events.edges.map((e: any) => e.node.sequence)).toEqual([2]);
+    expect((await t.gql(EventFeedDocument, { first: 200 }, admin)).body.data!.events.edges.map((e: any) => e.node.sequence)).toEqual([2]);
     await t.gql(RAISE, { input: { type: 'T', subject: 'new', userId: 1, comments: 'c' } }, admin);
-    expect((await t.gql(FEED, {}, admin)).body.data.events.edges.map((e: any) => e.node.sequence)).toEqual([2, 3, 4]);
+    expect((await t.gql(EventFeedDocument, { first: 200 }, admin)).body.data!.events.edges.map((e: any) => e.node.sequence)).toEqual([2, 3, 4]);
     // A cursor from before what the log keeps is refused: the client reads the current state instead.
     const tooOld = Buffer.from('e:0:acme').toString('base64url');
-    const refused = await t.gql(`query($after: String) { events(after: $after) { totalCount } }`, { after: tooOld }, admin);
+    const refused = await t.gql(EventFeedDocument, { after: tooOld }, admin);
     expect(refused.body.errors?.[0]?.message).toMatch(/older than the event log keeps/);
   });
 });

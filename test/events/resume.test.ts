@@ -1,3 +1,14 @@
+import {
+  AssignTicketDocument,
+  CloseTicketDocument,
+  RaiseTicketWithCursorDocument,
+  ResumableMessagesDocument,
+  ResumableTicketUpdatesDocument,
+  SendMessageWithCursorDocument,
+  SetTicketOnHoldDocument,
+  TicketEventCursorDocument,
+  TicketHistoryDocument,
+} from '../generated/graphql';
 import { ACME_KEY, messageMarker, startTestApp, subscribe, ticketMarker, type TestApp } from '../helpers/app';
 import { whenSubscribed } from '../helpers/graphql';
 
@@ -16,20 +27,16 @@ describe('resuming a subscription from an event cursor', () => {
   });
   afterAll(() => t.stop());
 
-  const MESSAGES = `subscription($id: ID!, $after: String) { messageAdded(ticketId: $id, after: $after) { body eventCursor } }`;
-  const UPDATES = `subscription($id: ID, $after: String) { ticketUpdated(id: $id, after: $after) { id status assignedTo eventCursor } }`;
-  const SEND = `mutation($input: SendMessageInput!) { sendMessage(input: $input) { id eventCursor } }`;
+  const MESSAGES = ResumableMessagesDocument;
+  const UPDATES = ResumableTicketUpdatesDocument;
+  const SEND = SendMessageWithCursorDocument;
 
   async function raise(): Promise<string> {
-    const result = await t.gql(
-      `mutation($input: RaiseTicketInput!) { raiseTicket(input: $input) { id } }`,
-      { input: { type: 'T', subject: 'resume', userId: 7, comments: 'first' } },
-      admin,
-    );
-    return result.body.data.raiseTicket.id;
+    const result = await t.gql(RaiseTicketWithCursorDocument, { input: { type: 'T', subject: 'resume', userId: 7, comments: 'first' } }, admin);
+    return result.body.data!.raiseTicket.id;
   }
   const send = async (ticketId: string, body: string, showToUser = true) =>
-    (await t.gql(SEND, { input: { ticketId, body, showToUser } }, admin)).body.data.sendMessage as { id: string; eventCursor: string };
+    (await t.gql(SEND, { input: { ticketId, body, showToUser } }, admin)).body.data!.sendMessage as { id: string; eventCursor: string };
 
   it('gives a client that dropped its socket exactly what it missed, then goes live', async () => {
     const id = await raise();
@@ -49,8 +56,10 @@ describe('resuming a subscription from an event cursor', () => {
     const all = await again.waitFor(3);
     expect(all.map((m) => m.body)).toEqual(['three', 'four (note)', 'five']);
     // Live and replayed messages carry the cursors of their events, as the history shows them.
-    const history = await t.gql(`query($id: ID!) { ticket(id: $id) { history(first: 200) { edges { cursor node { type message { body } } } } } }`, { id }, admin);
-    const cursors = Object.fromEntries(history.body.data.ticket.history.edges.filter((e: any) => e.node.type === 'MESSAGE_ADDED').map((e: any) => [e.node.message.body, e.cursor]));
+    const history = await t.gql(TicketHistoryDocument, { id }, admin);
+    const cursors = Object.fromEntries(
+      history.body.data!.ticket!.history.edges.filter((e: any) => e.node.type === 'MESSAGE_ADDED').map((e: any) => [e.node.message.body, e.cursor]),
+    );
     expect(all.map((m) => m.eventCursor)).toEqual(['three', 'four (note)', 'five'].map((body) => cursors[body]));
     again.dispose();
   });
@@ -89,11 +98,11 @@ describe('resuming a subscription from an event cursor', () => {
 
   it('replays ticketUpdated as the ticket was right after each event', async () => {
     const id = await raise();
-    const mark = (await t.gql(`query($id: ID!) { ticket(id: $id) { eventCursor } }`, { id }, admin)).body.data.ticket.eventCursor;
-    await t.gql(`mutation($id: ID!) { assignTicket(id: $id, admin: "bob") { id } }`, { id }, admin);
-    await t.gql(`mutation($id: ID!) { setTicketOnHold(id: $id, onHold: true) { id } }`, { id }, admin);
+    const mark = (await t.gql(TicketEventCursorDocument, { id }, admin)).body.data!.ticket!.eventCursor;
+    await t.gql(AssignTicketDocument, { id, admin: 'bob' }, admin);
+    await t.gql(SetTicketOnHoldDocument, { id, onHold: true }, admin);
     await send(id, 'a message is not a ticket change');
-    await t.gql(`mutation($id: ID!) { closeTicket(id: $id) { id } }`, { id }, admin);
+    await t.gql(CloseTicketDocument, { id }, admin);
     const feed = subscribe(t.wsClient({ apiKey: ACME_KEY }), UPDATES, { id, after: mark }, (data) => data.ticketUpdated);
     const replayed = await feed.waitFor(3);
     expect(replayed.map((t) => [t.status, t.assignedTo])).toEqual([
@@ -101,7 +110,7 @@ describe('resuming a subscription from an event cursor', () => {
       ['ON_HOLD', 'bob'],
       ['CLOSED', 'bob'],
     ]);
-    const current = (await t.gql(`query($id: ID!) { ticket(id: $id) { eventCursor } }`, { id }, admin)).body.data.ticket.eventCursor;
+    const current = (await t.gql(TicketEventCursorDocument, { id }, admin)).body.data!.ticket!.eventCursor;
     expect(replayed[2].eventCursor).toBe(current);
     // Live markers still pass after the replay.
     t.events.ticketUpdated(ticketMarker('zed', { ticketId: id, userId: 7 }));

@@ -3,6 +3,7 @@
  * live events were lost while Redis was down, subscribes again with the last eventCursor it saw and
  * gets every event it missed, in order, exactly once, then the live ones.
  */
+import { ResumableMessagesDocument, SendMessageWithCursorDocument } from '../../generated/graphql';
 import { until } from '../../helpers/arrivals';
 import { ACME_KEY } from '../../helpers/credentials';
 import { startCluster, startGatewayProcess, type Cluster, type GatewayProcess } from '../../helpers/gateway';
@@ -29,8 +30,8 @@ afterAll(async () => {
   await c?.stop();
 }, 30_000);
 
-const MESSAGES = `subscription($id: ID!, $after: String) { messageAdded(ticketId: $id, after: $after) { body eventCursor } }`;
-const SEND = `mutation($input: SendMessageInput!) { sendMessage(input: $input) { eventCursor } }`;
+const MESSAGES = ResumableMessagesDocument;
+const SEND = SendMessageWithCursorDocument;
 type Seen = { body: string; eventCursor: string };
 const pick = (data: any) => data.messageAdded as Seen;
 const send = async (gateway: GatewayProcess, ticketId: string, body: string) => (await gqlData(gateway, SEND, { input: { ticketId, body } })).sendMessage.eventCursor as string;
