@@ -1,3 +1,4 @@
+import { RaiseTicketDocument, SendMessageDocument } from '../generated/graphql';
 import { ACME_KEY, startTestApp, type TestApp } from '../helpers/app';
 
 /**
@@ -17,16 +18,12 @@ describe('internal notes leave no trace for users', () => {
   afterAll(() => t.stop());
 
   const VIEW = `query($id: ID!, $first: Int, $after: String) { ticket(id: $id) { updatedAt messages(first: $first, after: $after) { totalCount edges { cursor node { body } } pageInfo { hasNextPage endCursor } } } }`;
-  const SEND = `mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }`;
+  const SEND = SendMessageDocument;
   const decoded = (cursor: string) => Buffer.from(cursor, 'base64url').toString();
 
   it('a user sees the same cursors and updatedAt whether or not notes were added', async () => {
-    const raised = await t.gql(
-      `mutation($input: RaiseTicketInput!) { raiseTicket(input: $input) { id } }`,
-      { input: { type: 'T', subject: 'notes', userId: 7, comments: 'hello' } },
-      admin,
-    );
-    const id = raised.body.data.raiseTicket.id;
+    const raised = await t.gql(RaiseTicketDocument, { input: { type: 'T', subject: 'notes', userId: 7, comments: 'hello' } }, admin);
+    const id = raised.body.data!.raiseTicket.id;
     await t.gql(SEND, { input: { ticketId: id, body: 'answer one' } }, admin);
     const before = (await t.gql(VIEW, { id }, user)).body.data.ticket;
 

@@ -1,3 +1,4 @@
+import { MessageBodiesDocument, RaiseTicketDocument, SendMessageDocument } from '../generated/graphql';
 import { startTestApp, subscribe, type TestApp } from '../helpers/app';
 
 /**
@@ -15,19 +16,19 @@ describe('publish after commit', () => {
   });
   afterAll(() => t.stop());
 
-  const SEND = `mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }`;
-  const RAISE = `mutation($input: RaiseTicketInput!) { raiseTicket(input: $input) { id } }`;
+  const SEND = SendMessageDocument;
+  const RAISE = RaiseTicketDocument;
 
   it('a raise that fails after writing its first message announces nothing', async () => {
     const raised = await t.gql(RAISE, { input: { type: 'Payment', subject: 'first', userId: 7, comments: 'hello' } }, admin);
-    const firstId = Number(raised.body.data.raiseTicket.id);
+    const firstId = Number(raised.body.data!.raiseTicket.id);
     const db = t.app.database.connection.db!;
     // The next id the counter hands out belongs to a ticket that exists already, with no conversation.
     const takenId = firstId + 1;
     const existing = await db.collection('tickets').findOne({ _id: firstId as never });
     await db.collection('tickets').insertOne({ ...existing!, _id: takenId as never, subject: 'taken', messageSeq: 0 });
 
-    const sub = subscribe(t.wsClient({ authorization: `Bearer ${admin.token}` }), `subscription($id: ID!) { messageAdded(ticketId: $id) { body } }`, { id: String(takenId) });
+    const sub = subscribe(t.wsClient({ authorization: `Bearer ${admin.token}` }), MessageBodiesDocument, { ticketId: String(takenId) });
     // Live once a probe message arrives; the probes are then removed, so position 1 is free again.
     for (let probe = 0; sub.values.length === 0; probe += 1) {
       await t.gql(SEND, { input: { ticketId: String(takenId), body: `probe ${probe}` } }, admin);
