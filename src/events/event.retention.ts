@@ -16,9 +16,10 @@ export function eventRetention(deps: { models: EventModels; leases: LeaseModel; 
     onError: deps.onError,
     async work() {
       const cutoff = new Date(deps.clock().getTime() - deps.retentionDays * 86_400_000);
-      const heads = await deps.models.Event.aggregate<{ _id: string; seq: number }>([{ $group: { _id: '$accountId', seq: { $max: '$seq' } } }]);
-      for (const head of heads) {
-        await deps.models.Event.deleteMany({ accountId: head._id, createdAt: trusted({ $lt: cutoff }), seq: trusted({ $lt: head.seq }) });
+      // Both reads run on the {accountId, seq} index: the accounts, then each one's newest number.
+      for (const accountId of (await deps.models.Event.distinct('accountId')) as string[]) {
+        const [newest] = await deps.models.Event.find({ accountId }, { seq: 1 }).sort({ seq: -1 }).limit(1).lean<Array<{ seq: number }>>();
+        if (newest) await deps.models.Event.deleteMany({ accountId, createdAt: trusted({ $lt: cutoff }), seq: trusted({ $lt: newest.seq }) });
       }
     },
   });
