@@ -10,7 +10,7 @@ import { Aggregator } from 'mingo';
 import { ErrorCode, MongoServerError, fail, unsupported } from './errors';
 import type { CursorRegistry } from './cursors';
 import { checkCollation, checkFilter, checkPipeline } from './limits';
-import { compileProjection, mingoOptions, select, type Projector } from './query';
+import { compileProjection, evaluateVariables, mingoOptions, select, type Projector } from './query';
 import { Collection, defaultIndexName, validateCollectionName, validateDatabaseName, type DocRecord, type Store } from './store';
 import { applyUpdate, buildUpsert, updateKind } from './update';
 import { idFirst, isPlainObject, keyOf, orderLike, retype, toNumber, toView, toViewDoc, valuesAtPath, type Doc } from './values';
@@ -45,8 +45,10 @@ const TRANSACTION_COMMANDS = new Set(['commitTransaction', 'abortTransaction']);
 /** Commands the legacy OP_QUERY path may carry; everything else must come as OP_MSG. */
 export const OP_QUERY_COMMANDS = new Set(['hello', 'isMaster', 'ismaster']);
 
-const MAX_WIRE_VERSION = 21; // MongoDB 7.0
-const SERVER_VERSION = '7.0.0';
+/** MongoDB 8.0: the version whose behaviour is implemented (e.g. `sort` on single-document updates). */
+const MAX_WIRE_VERSION = 25;
+const SERVER_VERSION = '8.0.0';
+const VERSION_ARRAY = [8, 0, 0, 0];
 
 // --- argument helpers ----------------------------------------------------------------------------
 
@@ -85,6 +87,11 @@ function objectArg(cmd: Doc, command: string, field: string): Doc | undefined {
   if (value === undefined || value === null) return undefined;
   if (!isPlainObject(value)) fail(ErrorCode.TypeMismatch, `BSON field '${command}.${field}' is the wrong type '${Array.isArray(value) ? 'array' : typeof value}', expected type 'object'`);
   return value;
+}
+
+/** `let`: each variable is an expression, evaluated once before the command runs. */
+function letArg(cmd: Doc, command: string): Doc | undefined {
+  return evaluateVariables(objectArg(cmd, command, 'let'));
 }
 
 function truthy(value: unknown): boolean {
@@ -140,7 +147,7 @@ function buildInfo(): Doc {
     allocator: 'system',
     javascriptEngine: 'none',
     sysInfo: 'deprecated',
-    versionArray: [7, 0, 0, 0],
+    versionArray: VERSION_ARRAY,
     openssl: { running: 'disabled', compiled: 'disabled' },
     buildEnvironment: {},
     bits: 64,
@@ -254,6 +261,19 @@ interface UpdateStatement {
   collation?: unknown;
   hint?: unknown;
   c?: Doc;
+  /** MongoDB 8.0: which of several matches a single-document update changes. */
+  sort?: unknown;
+}
+
+/** The fields of one statement of `update.updates` and `delete.deletes`, as mongod 8.0 parses them. */
+const UPDATE_STATEMENT_FIELDS = new Set(['q', 'u', 'c', 'upsert', 'multi', 'arrayFilters', 'collation', 'hint', 'sort', 'upsertSupplied']);
+const DELETE_STATEMENT_FIELDS = new Set(['q', 'limit', 'collation', 'hint']);
+
+/** 40415 for a field mongod does not know, as for the command's own fields. */
+function checkKnownFields(doc: Doc, known: { has(field: string): boolean }, path: string): void {
+  for (const field of Object.keys(doc)) {
+    if (!known.has(field)) fail(ErrorCode.UnknownField, `BSON field '${path}.${field}' is an unknown field.`);
+  }
 }
 
 interface UpdateOutcome {
@@ -262,15 +282,35 @@ interface UpdateOutcome {
   upsertedId?: unknown;
 }
 
+/**
+ * What mongod checks while parsing the command, before any statement runs: a bad statement fails
+ * the whole command rather than becoming a write error.
+ */
+function parseStatements(items: unknown, field: string, known: ReadonlySet<string>, check?: (stmt: Doc) => void): void {
+  if (!Array.isArray(items)) return;
+  for (const stmt of items) {
+    if (!isPlainObject(stmt)) fail(ErrorCode.TypeMismatch, `BSON field '${field}' is the wrong type, expected type 'object'`);
+    checkKnownFields(stmt, known, field);
+    check?.(stmt);
+  }
+}
+
+function parseUpdateStatement(stmt: Doc): void {
+  refuse(stmt, 'update', ['upsertSupplied']);
+  const sort = objectArg(stmt, 'update.updates', 'sort');
+  if (truthy(stmt.multi) && sort && Object.keys(sort).length) fail(ErrorCode.FailedToParse, 'Cannot specify sort with multi=true');
+}
+
 function runUpdate(ctx: CommandContext, db: string, name: string, stmt: UpdateStatement, variables: Doc | undefined): UpdateOutcome {
-  if (!isPlainObject(stmt)) fail(ErrorCode.TypeMismatch, 'update statements must be objects');
   const filter = stmt.q ?? {};
   if (!isPlainObject(filter)) fail(ErrorCode.TypeMismatch, "BSON field 'update.updates.q' is the wrong type, expected type 'object'");
   const multi = truthy(stmt.multi);
   if (multi && updateKind(stmt.u) === 'replacement') fail(ErrorCode.FailedToParse, 'multi update is not supported for replacement-style update');
   if (stmt.arrayFilters !== undefined && !Array.isArray(stmt.arrayFilters)) fail(ErrorCode.TypeMismatch, 'arrayFilters must be an array');
-  const vars = stmt.c ?? variables;
-  const matches = select(ctx.store.collection(db, name), filter, { limit: multi ? 0 : 1, collation: stmt.collation, variables: vars });
+  const sort = objectArg(stmt, 'update.updates', 'sort');
+  const constants = evaluateVariables(objectArg(stmt, 'update.updates', 'c'));
+  const vars = constants ? { ...variables, ...constants } : variables;
+  const matches = select(ctx.store.collection(db, name), filter, { sort, limit: multi ? 0 : 1, collation: stmt.collation, variables: vars });
   const context = { arrayFilters: stmt.arrayFilters, condition: toViewDoc(filter), variables: vars };
   if (matches.length === 0) {
     if (!truthy(stmt.upsert)) return { matched: 0, modified: 0 };
@@ -291,10 +331,11 @@ function runUpdate(ctx: CommandContext, db: string, name: string, stmt: UpdateSt
 
 function update(cmd: Doc, db: string, ctx: CommandContext): Doc {
   const name = collectionArg(cmd, 'update', db);
-  const variables = objectArg(cmd, 'update', 'let');
+  const variables = letArg(cmd, 'update');
   let n = 0;
   let nModified = 0;
   const upserted: Doc[] = [];
+  parseStatements(cmd.updates, 'update.updates', UPDATE_STATEMENT_FIELDS, parseUpdateStatement);
   const writeErrors = eachStatement<UpdateStatement>(cmd, cmd.updates, 'update.updates', (stmt, index) => {
     const outcome = runUpdate(ctx, db, name, stmt, variables);
     if (outcome.upsertedId !== undefined) {
@@ -310,14 +351,14 @@ function update(cmd: Doc, db: string, ctx: CommandContext): Doc {
 
 function deleteCommand(cmd: Doc, db: string, ctx: CommandContext): Doc {
   const name = collectionArg(cmd, 'delete', db);
-  const variables = objectArg(cmd, 'delete', 'let');
+  const variables = letArg(cmd, 'delete');
   let n = 0;
+  parseStatements(cmd.deletes, 'delete.deletes', DELETE_STATEMENT_FIELDS);
   const writeErrors = eachStatement<Doc>(cmd, cmd.deletes, 'delete.deletes', (stmt) => {
-    if (!isPlainObject(stmt)) fail(ErrorCode.TypeMismatch, 'delete statements must be objects');
     const limit = toNumber(stmt.limit, 0);
     if (limit !== 0 && limit !== 1) fail(ErrorCode.FailedToParse, `The limit field in delete objects must be 0 or 1. Got ${limit}`);
     const collection = ctx.store.collection(db, name);
-    const matches = select(collection, stmt.q ?? {}, { limit, collation: stmt.collation, variables: (stmt.c as Doc) ?? variables });
+    const matches = select(collection, stmt.q ?? {}, { limit, collation: stmt.collation, variables });
     for (const record of matches) collection!.remove(record);
     n += matches.length;
   });
@@ -344,7 +385,7 @@ function find(cmd: Doc, db: string, ctx: CommandContext): EncodedDocument {
     skip: nonNegative(cmd, 'find', 'skip'),
     limit: limit ? Math.trunc(limit) : undefined,
     collation: cmd.collation,
-    variables: objectArg(cmd, 'find', 'let'),
+    variables: letArg(cmd, 'find'),
   });
   return cursorReply(ctx, `${db}.${name}`, records, projector, {
     batchSize: batchSize ?? (limit ? Math.min(limit, 101) : undefined),
@@ -389,7 +430,7 @@ function findAndModify(cmd: Doc, db: string, ctx: CommandContext): Doc {
   if (remove && returnNew) fail(ErrorCode.FailedToParse, 'Cannot specify both new=true and remove=true; \'remove\' always returns the deleted document');
   const filter = objectArg(cmd, command, 'query') ?? {};
   const projector: Projector = compileProjection(objectArg(cmd, command, 'fields'));
-  const variables = objectArg(cmd, command, 'let');
+  const variables = letArg(cmd, command);
   const collection = ctx.store.collection(db, name);
   const [record] = select(collection, filter, { sort: objectArg(cmd, command, 'sort'), limit: 1, collation: cmd.collation, variables });
   const render = (typed: Doc | undefined) => (typed ? projector({ typed, view: toViewDoc(typed) }) : null);
@@ -447,7 +488,7 @@ function aggregate(cmd: Doc, db: string, ctx: CommandContext): EncodedDocument {
   const pipeline = checkPipeline(cmd.pipeline);
   if (cmd.cursor === undefined) fail(ErrorCode.FailedToParse, "The 'cursor' option is required, except for aggregate with the explain argument");
   checkCollation(cmd.collation);
-  const variables = objectArg(cmd, 'aggregate', 'let');
+  const variables = letArg(cmd, 'aggregate');
   const collection = ctx.store.collection(db, name);
   const plan = splitPipeline(pipeline);
   const selected = select(collection, plan.filter, { sort: plan.sort, skip: plan.skip, limit: plan.limit, variables });
@@ -576,18 +617,18 @@ function endSessions(): Doc {
 }
 
 /**
- * name -> handler. Reply shapes follow mongod 7.0; see each handler. Options listed in `fields` but
+ * name -> handler. Reply shapes follow mongod 8.0; see each handler. Options listed in `fields` but
  * not implemented are refused inside the handler (limits.UNSUPPORTED), never silently ignored,
  * except those that cannot change a result here (hint, allowDiskUse, bypassDocumentValidation...).
  */
 export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   /** Liveness check: `{ok: 1}`. */
   ping: { fields: '*', run: () => ok() },
-  /** Handshake and heartbeat: a standalone, writable primary speaking wire versions 0-21. */
+  /** Handshake and heartbeat: a standalone, writable primary speaking wire versions 0-25 (MongoDB 8.0). */
   hello: { fields: '*', run: hello },
   isMaster: { fields: '*', run: hello },
   ismaster: { fields: '*', run: hello },
-  /** `{version: '7.0.0', versionArray, ...}`. */
+  /** `{version: '8.0.0', versionArray, ...}`. */
   buildInfo: { fields: '*', run: buildInfo },
   buildinfo: { fields: '*', run: buildInfo },
   /** `{databases: [{name, sizeOnDisk, empty}], totalSize, totalSizeMb}` (sizes are estimates). */

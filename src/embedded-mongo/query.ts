@@ -5,13 +5,28 @@
  */
 import { Aggregator, Query } from 'mingo';
 import { ErrorCode, fail, unsupported } from './errors';
-import { checkCollation, checkFilter } from './limits';
+import { checkCollation, checkExpression, checkFilter } from './limits';
 import type { Collection, DocRecord } from './store';
 import { bsonType, getPath, isPlainObject, keyOf, orderLike, retype, scalarKind, scalarValue, toView, toViewDoc, type Doc, type ScalarKind } from './values';
 
 /** mingo options shared by every evaluation: no server-side JavaScript. */
 export function mingoOptions(variables?: Doc): { scriptEnabled: false; variables?: Doc } {
-  return variables ? { scriptEnabled: false, variables: toViewDoc(variables) } : { scriptEnabled: false };
+  return variables ? { scriptEnabled: false, variables } : { scriptEnabled: false };
+}
+
+/**
+ * `let` (and an update statement's `c`): each variable is an aggregation expression ($literal,
+ * $add, $$NOW...), evaluated once against an empty document, as mongod does before running the
+ * command. Returns the values in view form.
+ */
+export function evaluateVariables(variables: Doc | undefined): Doc | undefined {
+  if (!variables || Object.keys(variables).length === 0) return undefined;
+  checkExpression(variables);
+  try {
+    return new Aggregator([{ $replaceWith: toViewDoc(variables) }], mingoOptions()).run([{}])[0];
+  } catch (err) {
+    fail(ErrorCode.BadValue, (err as Error).message);
+  }
 }
 
 export interface SelectOptions {
@@ -20,7 +35,7 @@ export interface SelectOptions {
   /** 0 or absent: no limit. */
   readonly limit?: number;
   readonly collation?: unknown;
-  /** `let` variables for $expr. */
+  /** `let` variables for $expr, evaluated (see evaluateVariables). */
   readonly variables?: Doc;
 }
 

@@ -175,6 +175,21 @@ function sameValue(a: unknown, b: unknown): boolean {
   return keyOf(toView(a)) === keyOf(toView(b));
 }
 
+/** mongod's storage validation: `$`-prefixed names are allowed in documents, never inside `_id`. */
+function checkIdFieldNames(value: unknown): void {
+  if (Array.isArray(value)) {
+    for (const item of value) checkIdFieldNames(item);
+    return;
+  }
+  if (!isPlainObject(value)) return;
+  for (const [field, inner] of Object.entries(value)) {
+    if (field.startsWith('$')) {
+      fail(ErrorCode.DollarPrefixedFieldName, `_id fields may not contain '$'-prefixed fields: ${field} is not valid for storage.`);
+    }
+    checkIdFieldNames(inner);
+  }
+}
+
 export class Collection {
   readonly docs = new Map<string, DocRecord>();
   readonly indexes: Index[] = [];
@@ -239,6 +254,7 @@ export class Collection {
     const id = typed._id;
     if (Array.isArray(id)) fail(ErrorCode.BadValue, "The '_id' value cannot be of type array");
     if (id instanceof RegExp || bsonType(id) === 'BSONRegExp') fail(ErrorCode.BadValue, "can't use a regex for _id");
+    checkIdFieldNames(id);
   }
 
   /** Puts `_id` first, adding an ObjectId when absent, as mongod stores it. */

@@ -6,6 +6,7 @@ import net from 'node:net';
 import { Binary, Decimal128, Double, Int32, Long, ObjectId, serialize, type Document } from 'bson';
 import { MongoClient, MongoServerError, type CommandStartedEvent, type CommandSucceededEvent, type Db, type UpdateFilter } from 'mongodb';
 import { startTestMongo, type TestMongo } from '../helpers/mongo';
+import { serverError } from './driver';
 
 const embeddedOnly = process.env.MONGODB_URI ? it.skip : it;
 
@@ -33,15 +34,6 @@ afterAll(async () => {
 /** The driver's typings reject some valid operators ($push modifiers) on schemaless collections. */
 const raw = (update: Document) => update as UpdateFilter<Document>;
 
-async function serverError(promise: Promise<unknown>): Promise<MongoServerError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof MongoServerError) return err;
-    throw err;
-  }
-  throw new Error('expected a MongoServerError');
-}
 
 function hostPort(uri: string): { host: string; port: number } {
   const url = new URL(uri);
