@@ -9,7 +9,8 @@ import { Double, Long, type Document } from 'bson';
 import { Aggregator } from 'mingo';
 import { ErrorCode, MongoServerError, fail, unsupported } from './errors';
 import type { CursorRegistry } from './cursors';
-import { checkCollation, checkFilter, checkPipeline } from './limits';
+import { CollationRanks, checkCollatedStages, parseCollation } from './collation';
+import { checkFilter, checkPipeline } from './limits';
 import { compileProjection, evaluateVariables, mingoOptions, select, type Projector } from './query';
 import { Collection, defaultIndexName, validateCollectionName, validateDatabaseName, type DocRecord, type Store } from './store';
 import { applyUpdate, buildUpsert, updateKind } from './update';
@@ -186,7 +187,7 @@ function create(cmd: Doc, db: string, ctx: CommandContext): Doc {
   refuse(cmd, 'create', ['capped', 'viewOn', 'pipeline', 'timeseries', 'clusteredIndex', 'encryptedFields', 'expireAfterSeconds']);
   const validator = objectArg(cmd, 'create', 'validator');
   if (validator && Object.keys(validator).length) unsupported("create option 'validator'");
-  checkCollation(cmd.collation);
+  if (parseCollation(cmd.collation)) unsupported("create option 'collation'");
   if (ctx.store.collection(db, name)) fail(ErrorCode.NamespaceExists, `Collection ${db}.${name} already exists.`);
   ctx.store.ensureCollection(db, name);
   return ok();
@@ -310,7 +311,7 @@ function runUpdate(ctx: CommandContext, db: string, name: string, stmt: UpdateSt
   const sort = objectArg(stmt, 'update.updates', 'sort');
   const constants = evaluateVariables(objectArg(stmt, 'update.updates', 'c'));
   const vars = constants ? { ...variables, ...constants } : variables;
-  const matches = select(ctx.store.collection(db, name), filter, { sort, limit: multi ? 0 : 1, collation: stmt.collation, variables: vars });
+  const matches = select(ctx.store.collection(db, name), filter, { sort, limit: multi ? 0 : 1, collation: stmt.collation, variables: vars, hint: stmt.hint });
   const context = { arrayFilters: stmt.arrayFilters, condition: toViewDoc(filter), variables: vars };
   if (matches.length === 0) {
     if (!truthy(stmt.upsert)) return { matched: 0, modified: 0 };
@@ -358,7 +359,7 @@ function deleteCommand(cmd: Doc, db: string, ctx: CommandContext): Doc {
     const limit = toNumber(stmt.limit, 0);
     if (limit !== 0 && limit !== 1) fail(ErrorCode.FailedToParse, `The limit field in delete objects must be 0 or 1. Got ${limit}`);
     const collection = ctx.store.collection(db, name);
-    const matches = select(collection, stmt.q ?? {}, { limit, collation: stmt.collation, variables });
+    const matches = select(collection, stmt.q ?? {}, { limit, collation: stmt.collation, variables, hint: stmt.hint });
     for (const record of matches) collection!.remove(record);
     n += matches.length;
   });
@@ -367,7 +368,7 @@ function deleteCommand(cmd: Doc, db: string, ctx: CommandContext): Doc {
 
 function find(cmd: Doc, db: string, ctx: CommandContext): EncodedDocument {
   const name = collectionArg(cmd, 'find', db);
-  refuse(cmd, 'find', ['tailable', 'awaitData', 'returnKey', 'showRecordId', 'explain']);
+  refuse(cmd, 'find', ['awaitData', 'tailable', 'returnKey', 'showRecordId', 'explain']);
   if (cmd.min !== undefined) unsupported("find option 'min'");
   if (cmd.max !== undefined) unsupported("find option 'max'");
   const rawLimit = numberArg(cmd, 'find', 'limit');
@@ -386,6 +387,7 @@ function find(cmd: Doc, db: string, ctx: CommandContext): EncodedDocument {
     limit: limit ? Math.trunc(limit) : undefined,
     collation: cmd.collation,
     variables: letArg(cmd, 'find'),
+    hint: cmd.hint,
   });
   return cursorReply(ctx, `${db}.${name}`, records, projector, {
     batchSize: batchSize ?? (limit ? Math.min(limit, 101) : undefined),
@@ -432,7 +434,7 @@ function findAndModify(cmd: Doc, db: string, ctx: CommandContext): Doc {
   const projector: Projector = compileProjection(objectArg(cmd, command, 'fields'));
   const variables = letArg(cmd, command);
   const collection = ctx.store.collection(db, name);
-  const [record] = select(collection, filter, { sort: objectArg(cmd, command, 'sort'), limit: 1, collation: cmd.collation, variables });
+  const [record] = select(collection, filter, { sort: objectArg(cmd, command, 'sort'), limit: 1, collation: cmd.collation, variables, hint: cmd.hint });
   const render = (typed: Doc | undefined) => (typed ? projector({ typed, view: toViewDoc(typed) }) : null);
   if (remove) {
     if (record) collection!.remove(record);
@@ -487,11 +489,11 @@ function aggregate(cmd: Doc, db: string, ctx: CommandContext): EncodedDocument {
   const name = validateCollectionName(db, target);
   const pipeline = checkPipeline(cmd.pipeline);
   if (cmd.cursor === undefined) fail(ErrorCode.FailedToParse, "The 'cursor' option is required, except for aggregate with the explain argument");
-  checkCollation(cmd.collation);
   const variables = letArg(cmd, 'aggregate');
   const collection = ctx.store.collection(db, name);
   const plan = splitPipeline(pipeline);
-  const selected = select(collection, plan.filter, { sort: plan.sort, skip: plan.skip, limit: plan.limit, variables });
+  if (parseCollation(cmd.collation)) checkCollatedStages(plan.rest);
+  const selected = select(collection, plan.filter, { sort: plan.sort, skip: plan.skip, limit: plan.limit, variables, hint: cmd.hint, collation: cmd.collation });
   const records = plan.empty ? [] : selected;
   const ns = `${db}.${name}`;
   const batchSize = cursorBatchSize(cmd, 'aggregate');
@@ -522,14 +524,14 @@ function count(cmd: Doc, db: string, ctx: CommandContext): Doc {
   const query = objectArg(cmd, 'count', 'query') ?? {};
   const skip = nonNegative(cmd, 'count', 'skip') ?? 0;
   const limit = Math.abs(numberArg(cmd, 'count', 'limit') ?? 0);
-  checkCollation(cmd.collation);
+  parseCollation(cmd.collation);
   if (!collection) return ok({ n: 0 });
   let n: number;
-  if (Object.keys(query).length === 0) {
+  if (Object.keys(query).length === 0 && cmd.hint === undefined) {
     n = Math.max(0, collection.docs.size - skip);
     if (limit) n = Math.min(n, limit);
   } else {
-    n = select(collection, query, { skip, limit }).length;
+    n = select(collection, query, { skip, limit, hint: cmd.hint, collation: cmd.collation }).length;
   }
   return ok({ n });
 }
@@ -538,13 +540,16 @@ function distinct(cmd: Doc, db: string, ctx: CommandContext): Doc {
   const name = collectionArg(cmd, 'distinct', db);
   const key = cmd.key;
   if (typeof key !== 'string') fail(ErrorCode.TypeMismatch, "BSON field 'distinct.key' is missing but a required field");
-  const records = select(ctx.store.collection(db, name), objectArg(cmd, 'distinct', 'query') ?? {}, { collation: cmd.collation });
+  const records = select(ctx.store.collection(db, name), objectArg(cmd, 'distinct', 'query') ?? {}, { collation: cmd.collation, hint: cmd.hint });
   const seen = new Set<string>();
   const values: unknown[] = [];
+  // Under a collation, values equal by it are one value (the first met), as in mongod.
+  const collator = parseCollation(cmd.collation);
+  const ranks = collator && CollationRanks.of(collator, records.map((r) => r.view));
   for (const record of records) {
     for (const value of valuesAtPath(record.typed, key).values) {
       if (value === undefined) continue;
-      const k = keyOf(toView(value));
+      const k = keyOf(ranks ? ranks.value(toView(value)) : toView(value));
       if (seen.has(k)) continue;
       seen.add(k);
       values.push(value);
@@ -688,6 +693,24 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
 };
 
 /**
+ * writeConcern and readConcern are accepted on every command; what a standalone cannot give is an
+ * error, never a silent weaker guarantee.
+ */
+function checkConcerns(command: Doc): void {
+  const wc = command.writeConcern;
+  if (isPlainObject(wc) && wc.w !== undefined) {
+    const w = toView(wc.w);
+    if (typeof w === 'number' && w > 1) fail(ErrorCode.BadValue, "cannot use 'w' > 1 on a standalone");
+    if (typeof w === 'string' && w !== 'majority') fail(ErrorCode.BadValue, `cannot use non-majority 'w' mode ${w} when a host is not a member of a replica set`);
+  }
+  const rc = command.readConcern;
+  if (isPlainObject(rc)) {
+    if (rc.level === 'snapshot' || rc.level === 'linearizable') unsupported(`readConcern level '${String(rc.level)}'`);
+    for (const field of ['afterClusterTime', 'atClusterTime', 'afterOpTime']) if (rc[field] !== undefined) unsupported(`readConcern option '${field}'`);
+  }
+}
+
+/**
  * Runs one command document (as decoded from OP_MSG, or from OP_QUERY for the handshake).
  * Returns the reply body; every failure becomes `{ok: 0, errmsg, code, codeName}`.
  */
@@ -709,6 +732,7 @@ export function runCommand(command: Document, ctx: CommandContext, viaOpQuery = 
         fail(ErrorCode.UnknownField, `BSON field '${name}.${field}' is an unknown field.`);
       }
     }
+    checkConcerns(command);
     const db = validateDatabaseName(command.$db);
     return spec.run(command, db, ctx);
   } catch (err) {

@@ -22,7 +22,9 @@ export const UNSUPPORTED: readonly Limitation[] = [
   { feature: '$where, $function, $accumulator (server-side JavaScript)', answer: 'code 115 CommandNotSupported' },
   { feature: '$jsonSchema and collection validators', answer: 'code 115 CommandNotSupported' },
   { feature: '$type for int, long, double, decimal, objectId, binData, timestamp, minKey, maxKey, javascript (numbers are compared as plain numbers)', answer: 'code 115 CommandNotSupported' },
-  { feature: 'collations other than {locale: "simple"} (find, aggregate, update, delete, indexes)', answer: 'code 115 CommandNotSupported' },
+  { feature: 'collation strengths 4 and 5, alternate "shifted", maxVariable, backwards, normalization, caseLevel above strength 1, locale variants ("de@collation=phonebook")', answer: 'code 115 CommandNotSupported' },
+  { feature: 'collations on indexes and as a collection default (create, createIndexes)', answer: 'code 115 CommandNotSupported' },
+  { feature: 'under a non-simple collation: $regex, $expr, and aggregation stages after the leading $match/$sort other than $project/$addFields/$set/$unset/$replaceRoot/$replaceWith/$limit/$skip/$count without comparison operators', answer: 'code 115 CommandNotSupported' },
   { feature: '$out, $merge, $search, $vectorSearch, $collStats, $indexStats, $currentOp, $listSessions, $planCacheStats, $documents, db-level aggregate', answer: 'code 115 CommandNotSupported' },
   { feature: 'explain (find, aggregate, count, ...)', answer: 'code 115 CommandNotSupported' },
   { feature: 'tailable / awaitData cursors, min, max, returnKey, showRecordId in find', answer: 'code 115 CommandNotSupported' },
@@ -124,9 +126,3 @@ function checkNested(body: unknown): void {
   }
 }
 
-/** Only the binary ("simple") collation is implemented. */
-export function checkCollation(collation: unknown): void {
-  if (collation === undefined || collation === null) return;
-  if (isPlainObject(collation) && collation.locale === 'simple') return;
-  unsupported('collation');
-}

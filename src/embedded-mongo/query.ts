@@ -5,8 +5,9 @@
  */
 import { Aggregator, Query } from 'mingo';
 import { ErrorCode, fail, unsupported } from './errors';
-import { checkCollation, checkExpression, checkFilter } from './limits';
-import type { Collection, DocRecord } from './store';
+import { CollationRanks, parseCollation } from './collation';
+import { checkExpression, checkFilter } from './limits';
+import type { Collection, DocRecord, Index } from './store';
 import { bsonType, getPath, isPlainObject, keyOf, orderLike, retype, scalarKind, scalarValue, toView, toViewDoc, type Doc, type ScalarKind } from './values';
 
 /** mingo options shared by every evaluation: no server-side JavaScript. */
@@ -37,6 +38,35 @@ export interface SelectOptions {
   readonly collation?: unknown;
   /** `let` variables for $expr, evaluated (see evaluateVariables). */
   readonly variables?: Doc;
+  /** An index name or key pattern: checked to exist, as mongod does (see checkHint). */
+  readonly hint?: unknown;
+}
+
+/**
+ * A hint must name an existing index (mongod: 2 BadValue otherwise). Answering from any index
+ * gives the same documents here, except from a sparse or partial one, which would leave out the
+ * documents it does not hold: those hints are refused rather than answered differently.
+ */
+function checkHint(coll: Collection, hint: unknown): void {
+  if (hint === undefined || hint === null) return;
+  let index: Index | undefined;
+  if (typeof hint === 'string') {
+    if (hint === '_id_') return;
+    index = coll.indexes.find((i) => i.name === hint);
+  } else if (isPlainObject(hint)) {
+    if (Object.keys(hint).length === 0) return;
+    if ('$natural' in hint) {
+      if (toView(hint.$natural) === -1) unsupported('hint {$natural: -1}');
+      return;
+    }
+    const key = keyOf(toView(hint));
+    if (key === keyOf({ _id: 1 })) return;
+    index = coll.indexes.find((i) => keyOf(toView(i.keyPattern)) === key);
+  } else {
+    fail(ErrorCode.FailedToParse, 'hint must be either a string or nested object');
+  }
+  if (!index) fail(ErrorCode.BadValue, 'error processing query: planner returned error :: caused by :: hint provided does not correspond to an existing index');
+  if (!index.usableForEquality || index.sparse) unsupported(`hint '${index.name}' (a sparse, partial, text, geospatial or hashed index)`);
 }
 
 /** Values an equality index lookup can serve: those whose mingo equality is plain value equality. */
@@ -235,13 +265,15 @@ export function select(coll: Collection | undefined, filter: unknown, options: S
     fail(ErrorCode.TypeMismatch, "BSON field 'filter' is the wrong type, expected type 'object'");
   }
   checkFilter(filter);
-  checkCollation(options.collation);
+  const collator = parseCollation(options.collation);
   const sort = normalizeSort(options.sort);
   const view = toViewDoc((filter ?? {}) as Doc);
   delete view.$comment; // accepted by mongod in any filter, unknown to mingo
+  if (collator) return selectCollated(coll, view, collator, sort, options);
   // Compiled even for a missing collection: a bad operator is an error either way, as in mongod.
   const query = Object.keys(view).length ? new Query(view, mingoOptions(options.variables)) : undefined;
   if (!coll) return [];
+  checkHint(coll, options.hint);
   const skip = options.skip ?? 0;
   const limit = options.limit ?? 0;
   // Candidates come in natural order, which for most collections (sequential or ObjectId ids) is
@@ -257,6 +289,24 @@ export function select(coll: Collection | undefined, filter: unknown, options: S
   if (sort && !inOrder) matched = sortRecords(matched, sort);
   if (skip || limit) matched = matched.slice(skip, limit > 0 ? skip + limit : undefined);
   return matched;
+}
+
+/**
+ * `select` under a non-simple collation: every record is a candidate (the hash indexes hold binary
+ * keys), and matching and sorting run on the documents with their strings ranked (collation.ts).
+ */
+function selectCollated(coll: Collection | undefined, view: Doc, collator: Intl.Collator, sort: Doc | undefined, options: SelectOptions): DocRecord[] {
+  const records = coll ? [...coll.docs.values()] : [];
+  const ranks = CollationRanks.of(collator, records.map((r) => r.view), view);
+  const query = Object.keys(view).length ? new Query(ranks.filter(view), mingoOptions(options.variables)) : undefined;
+  if (!coll) return [];
+  checkHint(coll, options.hint);
+  let matched = records.map((record) => ({ ...record, view: ranks.value(record.view) })).filter((ranked) => !query || query.test(ranked.view));
+  if (sort) matched = sortRecords(matched, sort);
+  const skip = options.skip ?? 0;
+  const limit = options.limit ?? 0;
+  if (skip || limit) matched = matched.slice(skip, limit > 0 ? skip + limit : undefined);
+  return matched.map((ranked) => coll.docs.get(ranked.key)!);
 }
 
 // --- projection ------------------------------------------------------------------------------------
