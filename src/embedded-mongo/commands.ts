@@ -11,9 +11,10 @@ import { ErrorCode, MongoServerError, fail, unsupported } from './errors';
 import type { CursorRegistry } from './cursors';
 import { CollationRanks, checkCollatedStages, parseCollation } from './collation';
 import { checkFilter, checkPipeline } from './limits';
-import { compileProjection, evaluateVariables, mingoOptions, select, type Projector } from './query';
+import { compileProjection, evaluateVariables, mingoOptions, select, type Projector, type SelectOptions } from './query';
 import { Collection, defaultIndexName, validateCollectionName, validateDatabaseName, type DocRecord, type Store } from './store';
 import { applyUpdate, buildUpsert, updateKind } from './update';
+import { Validator, parseValidation, type ValidationOptions } from './validation';
 import { idFirst, isPlainObject, keyOf, orderLike, retype, toNumber, toView, toViewDoc, valuesAtPath, type Doc } from './values';
 import { EncodedDocument, MAX_BSON_OBJECT_SIZE, MAX_MESSAGE_SIZE_BYTES, MAX_WRITE_BATCH_SIZE, encodeCursorReply, type ReplyBody } from './wire';
 
@@ -182,15 +183,86 @@ function dropDatabase(_cmd: Doc, db: string, ctx: CommandContext): Doc {
   return ok();
 }
 
+function viewDefinition(cmd: Doc, command: string, db: string): { viewOn: string; pipeline: Doc[] } {
+  const viewOn = cmd.viewOn;
+  if (typeof viewOn !== 'string') fail(ErrorCode.TypeMismatch, `BSON field '${command}.viewOn' is the wrong type, expected type 'string'`);
+  validateCollectionName(db, viewOn);
+  const pipeline = checkPipeline(cmd.pipeline ?? []);
+  for (const stage of pipeline) {
+    const stageName = Object.keys(stage)[0];
+    if (stageName === '$out' || stageName === '$merge') fail(ErrorCode.OptionNotSupportedOnView, `${stageName} cannot be used in a view definition`);
+  }
+  return { viewOn, pipeline };
+}
+
 function create(cmd: Doc, db: string, ctx: CommandContext): Doc {
   const name = collectionArg(cmd, 'create', db);
-  refuse(cmd, 'create', ['capped', 'viewOn', 'pipeline', 'timeseries', 'clusteredIndex', 'encryptedFields', 'expireAfterSeconds']);
-  const validator = objectArg(cmd, 'create', 'validator');
-  if (validator && Object.keys(validator).length) unsupported("create option 'validator'");
+  refuse(cmd, 'create', ['capped', 'timeseries', 'clusteredIndex', 'encryptedFields', 'expireAfterSeconds']);
   if (parseCollation(cmd.collation)) unsupported("create option 'collation'");
-  if (ctx.store.collection(db, name)) fail(ErrorCode.NamespaceExists, `Collection ${db}.${name} already exists.`);
-  ctx.store.ensureCollection(db, name);
+  if (ctx.store.collection(db, name) || ctx.store.view(db, name)) fail(ErrorCode.NamespaceExists, `Collection ${db}.${name} already exists.`);
+  if (cmd.viewOn !== undefined || cmd.pipeline !== undefined) {
+    if (cmd.viewOn === undefined) fail(ErrorCode.BadValue, "'pipeline' requires 'viewOn' to also be specified");
+    for (const field of ['validator', 'validationLevel', 'validationAction', 'indexOptionDefaults', 'storageEngine', 'size', 'max', 'idIndex', 'changeStreamPreAndPostImages']) {
+      if (cmd[field] !== undefined) fail(ErrorCode.InvalidOptions, `option not supported on a view: ${field}`);
+    }
+    ctx.store.createView(db, { name, ...viewDefinition(cmd, 'create', db) });
+    return ok();
+  }
+  const validation = parseValidation(cmd);
+  const validator = validation && Object.keys(validation.validator).length ? new Validator(validation) : undefined;
+  const { collection } = ctx.store.ensureCollection(db, name);
+  collection.validator = validator;
+  if (validation) collection.options = { ...validation };
   return ok();
+}
+
+/**
+ * collMod: the validator and its level/action, a view's definition, an index's `hidden` and
+ * `expireAfterSeconds`. Other changes are refused (limits.UNSUPPORTED).
+ */
+function collMod(cmd: Doc, db: string, ctx: CommandContext): Doc {
+  const name = collectionArg(cmd, 'collMod', db);
+  refuse(cmd, 'collMod', ['timeseries', 'cappedSize', 'cappedMax', 'expireAfterSeconds', 'dryRun', 'changeStreamPreAndPostImages', 'recordIdsReplicated']);
+  const view = ctx.store.view(db, name);
+  if (view) {
+    for (const field of ['validator', 'validationLevel', 'validationAction', 'index']) if (cmd[field] !== undefined) fail(ErrorCode.InvalidOptions, `option not supported on a view: ${field}`);
+    if (cmd.viewOn !== undefined || cmd.pipeline !== undefined) {
+      if (cmd.viewOn === undefined || cmd.pipeline === undefined) fail(ErrorCode.InvalidOptions, 'Must specify both \'viewOn\' and \'pipeline\' when modifying a view and auth is enabled');
+      Object.assign(view, viewDefinition(cmd, 'collMod', db));
+    }
+    return ok();
+  }
+  const collection = ctx.store.collection(db, name);
+  if (!collection) fail(ErrorCode.NamespaceNotFound, `ns does not exist: ${db}.${name}`);
+  if (cmd.viewOn !== undefined || cmd.pipeline !== undefined) fail(ErrorCode.InvalidOptions, `option only supported on a view: ${cmd.viewOn !== undefined ? 'viewOn' : 'pipeline'}`);
+  const reply: Doc = {};
+  if (cmd.index !== undefined) Object.assign(reply, modifyIndex(collection, objectArg(cmd, 'collMod', 'index')!));
+  if (cmd.validator !== undefined || cmd.validationLevel !== undefined || cmd.validationAction !== undefined) {
+    const current = collection.validator?.options ?? (collection.options.validationLevel ? (collection.options as ValidationOptions) : undefined);
+    const validation = parseValidation(cmd, current)!;
+    collection.validator = Object.keys(validation.validator).length ? new Validator(validation) : undefined;
+    collection.options = { ...collection.options, ...validation };
+  }
+  return ok(reply);
+}
+
+function modifyIndex(collection: Collection, spec: Doc): Doc {
+  for (const field of Object.keys(spec)) {
+    if (!['keyPattern', 'name', 'hidden', 'expireAfterSeconds'].includes(field)) unsupported(`collMod index option '${field}'`);
+  }
+  const index = typeof spec.name === 'string'
+    ? collection.indexes.find((i) => i.name === spec.name)
+    : collection.indexes.find((i) => keyOf(toView(i.keyPattern)) === keyOf(toView(spec.keyPattern)));
+  if (!index) fail(ErrorCode.IndexNotFound, `cannot find index ${JSON.stringify(toView(spec.name ?? spec.keyPattern))} for ns ${collection.ns}`);
+  const reply: Doc = {};
+  for (const option of ['hidden', 'expireAfterSeconds'] as const) {
+    if (spec[option] === undefined) continue;
+    if (option === 'expireAfterSeconds' && index.expireAfterSeconds === undefined) fail(ErrorCode.InvalidOptions, 'no expireAfterSeconds field to update');
+    reply[`${option}_old`] = index.spec[option] ?? false;
+    reply[`${option}_new`] = spec[option];
+  }
+  collection.modifyIndex(index.name, { hidden: spec.hidden, expireAfterSeconds: spec.expireAfterSeconds });
+  return reply;
 }
 
 function drop(cmd: Doc, db: string, ctx: CommandContext): Doc {
@@ -205,10 +277,13 @@ function listCollections(cmd: Doc, db: string, ctx: CommandContext): ReplyBody {
   let entries: Doc[] = [...(database?.collections.values() ?? [])].map((c) => ({
     name: c.name,
     type: 'collection',
-    options: {},
+    options: c.options,
     info: { readOnly: false, uuid: c.uuid },
     idIndex: { v: 2, key: { _id: 1 }, name: '_id_' },
   }));
+  for (const view of database?.views.values() ?? []) {
+    entries.push({ name: view.name, type: 'view', options: { viewOn: view.viewOn, pipeline: view.pipeline }, info: { readOnly: true } });
+  }
   const filter = objectArg(cmd, 'listCollections', 'filter');
   if (filter) {
     checkFilter(filter);
@@ -244,10 +319,11 @@ function writeReply(reply: Doc, writeErrors: Doc[]): Doc {
 function insert(cmd: Doc, db: string, ctx: CommandContext): Doc {
   const name = collectionArg(cmd, 'insert', db);
   const collection = ctx.store.ensureCollection(db, name).collection;
+  const bypass = truthy(cmd.bypassDocumentValidation);
   let n = 0;
   const writeErrors = eachStatement<Doc>(cmd, cmd.documents, 'insert.documents', (doc) => {
     if (!isPlainObject(doc)) fail(ErrorCode.TypeMismatch, 'insert documents must be objects');
-    collection.insert(Collection.withId(doc));
+    collection.insert(Collection.withId(doc), bypass);
     n++;
   });
   return writeReply({ n }, writeErrors);
@@ -302,7 +378,8 @@ function parseUpdateStatement(stmt: Doc): void {
   if (truthy(stmt.multi) && sort && Object.keys(sort).length) fail(ErrorCode.FailedToParse, 'Cannot specify sort with multi=true');
 }
 
-function runUpdate(ctx: CommandContext, db: string, name: string, stmt: UpdateStatement, variables: Doc | undefined): UpdateOutcome {
+function runUpdate(ctx: CommandContext, db: string, name: string, stmt: UpdateStatement, variables: Doc | undefined, bypass: boolean): UpdateOutcome {
+  ctx.store.refuseView(db, name);
   const filter = stmt.q ?? {};
   if (!isPlainObject(filter)) fail(ErrorCode.TypeMismatch, "BSON field 'update.updates.q' is the wrong type, expected type 'object'");
   const multi = truthy(stmt.multi);
@@ -316,7 +393,7 @@ function runUpdate(ctx: CommandContext, db: string, name: string, stmt: UpdateSt
   if (matches.length === 0) {
     if (!truthy(stmt.upsert)) return { matched: 0, modified: 0 };
     const doc = buildUpsert(filter, stmt.u, context);
-    ctx.store.ensureCollection(db, name).collection.insert(doc);
+    ctx.store.ensureCollection(db, name).collection.insert(doc, bypass);
     return { matched: 0, modified: 0, upsertedId: doc._id };
   }
   const collection = ctx.store.collection(db, name)!;
@@ -324,7 +401,7 @@ function runUpdate(ctx: CommandContext, db: string, name: string, stmt: UpdateSt
   for (const record of matches) {
     const result = applyUpdate(record.typed, stmt.u, { ...context, inserting: false });
     if (!result.changed) continue;
-    collection.replace(record, result.typed);
+    collection.replace(record, result.typed, bypass);
     modified++;
   }
   return { matched: matches.length, modified };
@@ -338,7 +415,7 @@ function update(cmd: Doc, db: string, ctx: CommandContext): Doc {
   const upserted: Doc[] = [];
   parseStatements(cmd.updates, 'update.updates', UPDATE_STATEMENT_FIELDS, parseUpdateStatement);
   const writeErrors = eachStatement<UpdateStatement>(cmd, cmd.updates, 'update.updates', (stmt, index) => {
-    const outcome = runUpdate(ctx, db, name, stmt, variables);
+    const outcome = runUpdate(ctx, db, name, stmt, variables, truthy(cmd.bypassDocumentValidation));
     if (outcome.upsertedId !== undefined) {
       upserted.push({ index, _id: outcome.upsertedId });
       n++;
@@ -355,6 +432,7 @@ function deleteCommand(cmd: Doc, db: string, ctx: CommandContext): Doc {
   const variables = letArg(cmd, 'delete');
   let n = 0;
   parseStatements(cmd.deletes, 'delete.deletes', DELETE_STATEMENT_FIELDS);
+  ctx.store.refuseView(db, name);
   const writeErrors = eachStatement<Doc>(cmd, cmd.deletes, 'delete.deletes', (stmt) => {
     const limit = toNumber(stmt.limit, 0);
     if (limit !== 0 && limit !== 1) fail(ErrorCode.FailedToParse, `The limit field in delete objects must be 0 or 1. Got ${limit}`);
@@ -381,7 +459,7 @@ function find(cmd: Doc, db: string, ctx: CommandContext): EncodedDocument {
   }
   const batchSize = nonNegative(cmd, 'find', 'batchSize');
   const projector = compileProjection(objectArg(cmd, 'find', 'projection'));
-  const records = select(ctx.store.collection(db, name), objectArg(cmd, 'find', 'filter') ?? {}, {
+  const records = read(ctx, db, name, objectArg(cmd, 'find', 'filter') ?? {}, {
     sort: objectArg(cmd, 'find', 'sort'),
     skip: nonNegative(cmd, 'find', 'skip'),
     limit: limit ? Math.trunc(limit) : undefined,
@@ -433,6 +511,8 @@ function findAndModify(cmd: Doc, db: string, ctx: CommandContext): Doc {
   const filter = objectArg(cmd, command, 'query') ?? {};
   const projector: Projector = compileProjection(objectArg(cmd, command, 'fields'));
   const variables = letArg(cmd, command);
+  ctx.store.refuseView(db, name);
+  const bypass = truthy(cmd.bypassDocumentValidation);
   const collection = ctx.store.collection(db, name);
   const [record] = select(collection, filter, { sort: objectArg(cmd, command, 'sort'), limit: 1, collation: cmd.collation, variables, hint: cmd.hint });
   const render = (typed: Doc | undefined) => (typed ? projector({ typed, view: toViewDoc(typed) }) : null);
@@ -444,12 +524,12 @@ function findAndModify(cmd: Doc, db: string, ctx: CommandContext): Doc {
   const context = { arrayFilters: cmd.arrayFilters as Doc[] | undefined, condition: toViewDoc(filter), variables };
   if (record) {
     const result = applyUpdate(record.typed, cmd.update, { ...context, inserting: false });
-    if (result.changed) collection!.replace(record, result.typed);
+    if (result.changed) collection!.replace(record, result.typed, bypass);
     return ok({ lastErrorObject: { n: 1, updatedExisting: true }, value: render(returnNew ? result.typed : record.typed) });
   }
   if (!upsert) return ok({ lastErrorObject: { n: 0, updatedExisting: false }, value: null });
   const doc = buildUpsert(filter, cmd.update, context);
-  ctx.store.ensureCollection(db, name).collection.insert(doc);
+  ctx.store.ensureCollection(db, name).collection.insert(doc, bypass);
   return ok({ lastErrorObject: { n: 1, updatedExisting: false, upserted: doc._id }, value: returnNew ? render(doc) : null });
 }
 
@@ -482,6 +562,52 @@ function splitPipeline(pipeline: Doc[]): { filter: Doc; sort?: Doc; skip: number
   return { filter, sort, skip, limit, empty, rest: pipeline.slice(i) };
 }
 
+interface PipelineOptions {
+  readonly variables?: Doc;
+  readonly hint?: unknown;
+  readonly collation?: unknown;
+}
+
+/** A view's definition, resolved through views on views: the collection it reads and the whole pipeline. */
+function resolveView(ctx: CommandContext, db: string, name: string, pipeline: Doc[], collation: unknown): { source: string; pipeline: Doc[] } {
+  let source = name;
+  let full = pipeline;
+  for (let view = ctx.store.view(db, source); view; view = ctx.store.view(db, source)) {
+    if (parseCollation(collation)) fail(ErrorCode.OptionNotSupportedOnView, "Cannot override a view's default collation");
+    source = view.viewOn;
+    full = [...view.pipeline, ...full];
+  }
+  return { source, pipeline: full };
+}
+
+/**
+ * Runs `pipeline` over the collection or view `name`: leading $match/$sort/$skip/$limit through
+ * `select` (the indexes), the rest in mingo. Returns typed documents, the stored ones when no
+ * stage follows the leading ones.
+ */
+function runPipeline(ctx: CommandContext, db: string, name: string, stages: Doc[], options: PipelineOptions): Doc[] {
+  const { source, pipeline } = resolveView(ctx, db, name, stages, options.collation);
+  const collection = ctx.store.collection(db, source);
+  const plan = splitPipeline(pipeline);
+  if (parseCollation(options.collation)) checkCollatedStages(plan.rest);
+  const selected = select(collection, plan.filter, { sort: plan.sort, skip: plan.skip, limit: plan.limit, variables: options.variables, hint: options.hint, collation: options.collation });
+  const records = plan.empty ? [] : selected;
+  if (plan.rest.length === 0) return records.map((r) => r.typed);
+  const byId = new Map<string, Doc>();
+  for (const record of records) byId.set(record.key, record.typed);
+  const mingo = {
+    ...mingoOptions(options.variables),
+    processingMode: 1 /* ProcessingMode.CLONE_INPUT: stages like $unwind write into their input */,
+    collectionResolver: (other: string) => runPipeline(ctx, db, other, [], {}).map((d) => toViewDoc(d)),
+  };
+  const output = new Aggregator(plan.rest.map((s) => toViewDoc(s)), mingo).run(records.map((r) => r.view));
+  return output.map((doc) => {
+    const hint = doc._id !== undefined ? byId.get(keyOf(doc._id)) : undefined;
+    // Stages that pass fields through ($project, $addFields...) keep the input's field order.
+    return hint ? orderLike(retype(doc, hint) as Doc, hint) : idFirst(retype(doc, undefined) as Doc);
+  });
+}
+
 function aggregate(cmd: Doc, db: string, ctx: CommandContext): EncodedDocument {
   const target = cmd.aggregate;
   if (truthy(cmd.explain)) unsupported("aggregate option 'explain'");
@@ -489,33 +615,23 @@ function aggregate(cmd: Doc, db: string, ctx: CommandContext): EncodedDocument {
   const name = validateCollectionName(db, target);
   const pipeline = checkPipeline(cmd.pipeline);
   if (cmd.cursor === undefined) fail(ErrorCode.FailedToParse, "The 'cursor' option is required, except for aggregate with the explain argument");
-  const variables = letArg(cmd, 'aggregate');
-  const collection = ctx.store.collection(db, name);
-  const plan = splitPipeline(pipeline);
-  if (parseCollation(cmd.collation)) checkCollatedStages(plan.rest);
-  const selected = select(collection, plan.filter, { sort: plan.sort, skip: plan.skip, limit: plan.limit, variables, hint: cmd.hint, collation: cmd.collation });
-  const records = plan.empty ? [] : selected;
-  const ns = `${db}.${name}`;
-  const batchSize = cursorBatchSize(cmd, 'aggregate');
-  if (plan.rest.length === 0) return cursorReply(ctx, ns, records, (r: DocRecord) => r.typed, { batchSize });
-  const byId = new Map<string, Doc>();
-  for (const record of records) byId.set(record.key, record.typed);
-  const database = ctx.store.database(db);
-  const options = {
-    ...mingoOptions(variables),
-    processingMode: 1 /* ProcessingMode.CLONE_INPUT: stages like $unwind write into their input */,
-    collectionResolver: (other: string) => {
-      const source = database?.collections.get(other);
-      return source ? [...source.docs.values()].map((r) => toViewDoc(r.typed)) : [];
-    },
-  };
-  const output = new Aggregator(plan.rest.map((s) => toViewDoc(s)), options).run(records.map((r) => r.view));
-  const typed = output.map((doc) => {
-    const hint = doc._id !== undefined ? byId.get(keyOf(doc._id)) : undefined;
-    // Stages that pass fields through ($project, $addFields...) keep the input's field order.
-    return hint ? orderLike(retype(doc, hint) as Doc, hint) : idFirst(retype(doc, undefined) as Doc);
-  });
-  return cursorReply(ctx, ns, typed, (d) => d, { batchSize });
+  const docs = runPipeline(ctx, db, name, pipeline, { variables: letArg(cmd, 'aggregate'), hint: cmd.hint, collation: cmd.collation });
+  return cursorReply(ctx, `${db}.${name}`, docs, (d) => d, { batchSize: cursorBatchSize(cmd, 'aggregate') });
+}
+
+/**
+ * What find, count and distinct read: `select` on a collection; on a view, its pipeline followed
+ * by the same filter, sort, skip and limit.
+ */
+function read(ctx: CommandContext, db: string, name: string, filter: unknown, options: SelectOptions): readonly { typed: Doc; view: Doc }[] {
+  if (!ctx.store.view(db, name)) return select(ctx.store.collection(db, name), filter, options);
+  if (!isPlainObject(filter)) fail(ErrorCode.TypeMismatch, "BSON field 'filter' is the wrong type, expected type 'object'");
+  const stages: Doc[] = [{ $match: filter }];
+  if (options.sort && Object.keys(options.sort).length) stages.push({ $sort: options.sort });
+  if (options.skip) stages.push({ $skip: options.skip });
+  if (options.limit) stages.push({ $limit: options.limit });
+  const docs = runPipeline(ctx, db, name, stages, options);
+  return docs.map((typed) => ({ typed, view: toViewDoc(typed) }));
 }
 
 function count(cmd: Doc, db: string, ctx: CommandContext): Doc {
@@ -525,22 +641,19 @@ function count(cmd: Doc, db: string, ctx: CommandContext): Doc {
   const skip = nonNegative(cmd, 'count', 'skip') ?? 0;
   const limit = Math.abs(numberArg(cmd, 'count', 'limit') ?? 0);
   parseCollation(cmd.collation);
-  if (!collection) return ok({ n: 0 });
-  let n: number;
-  if (Object.keys(query).length === 0 && cmd.hint === undefined) {
-    n = Math.max(0, collection.docs.size - skip);
+  if (Object.keys(query).length === 0 && cmd.hint === undefined && !ctx.store.view(db, name)) {
+    let n = Math.max(0, (collection?.docs.size ?? 0) - skip);
     if (limit) n = Math.min(n, limit);
-  } else {
-    n = select(collection, query, { skip, limit, hint: cmd.hint, collation: cmd.collation }).length;
+    return ok({ n });
   }
-  return ok({ n });
+  return ok({ n: read(ctx, db, name, query, { skip, limit, hint: cmd.hint, collation: cmd.collation }).length });
 }
 
 function distinct(cmd: Doc, db: string, ctx: CommandContext): Doc {
   const name = collectionArg(cmd, 'distinct', db);
   const key = cmd.key;
   if (typeof key !== 'string') fail(ErrorCode.TypeMismatch, "BSON field 'distinct.key' is missing but a required field");
-  const records = select(ctx.store.collection(db, name), objectArg(cmd, 'distinct', 'query') ?? {}, { collation: cmd.collation, hint: cmd.hint });
+  const records = read(ctx, db, name, objectArg(cmd, 'distinct', 'query') ?? {}, { collation: cmd.collation, hint: cmd.hint });
   const seen = new Set<string>();
   const values: unknown[] = [];
   // Under a collation, values equal by it are one value (the first met), as in mongod.
@@ -580,6 +693,7 @@ function createIndexes(cmd: Doc, db: string, ctx: CommandContext): Doc {
 
 function listIndexes(cmd: Doc, db: string, ctx: CommandContext): ReplyBody {
   const name = collectionArg(cmd, 'listIndexes', db);
+  ctx.store.refuseView(db, name);
   const collection = ctx.store.collection(db, name);
   if (!collection) fail(ErrorCode.NamespaceNotFound, `ns does not exist: ${db}.${name}`);
   return cursorReply(ctx, `${db}.${name}`, collection.indexSpecs(), (s) => s, { batchSize: cursorBatchSize(cmd, 'listIndexes') });
@@ -588,6 +702,7 @@ function listIndexes(cmd: Doc, db: string, ctx: CommandContext): ReplyBody {
 function dropIndexes(cmd: Doc, db: string, ctx: CommandContext): Doc {
   const command = Object.keys(cmd)[0];
   const name = collectionArg(cmd, command, db);
+  ctx.store.refuseView(db, name);
   const collection = ctx.store.collection(db, name);
   if (!collection) fail(ErrorCode.NamespaceNotFound, `ns not found ${db}.${name}`);
   const nIndexesWas = collection.indexes.length + 1;
@@ -645,6 +760,8 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     fields: ['capped', 'size', 'max', 'autoIndexId', 'validator', 'validationLevel', 'validationAction', 'collation', 'viewOn', 'pipeline', 'timeseries', 'expireAfterSeconds', 'clusteredIndex', 'changeStreamPreAndPostImages', 'storageEngine', 'indexOptionDefaults', 'encryptedFields', 'idIndex'],
     run: create,
   },
+  /** Validator, validationLevel/Action, a view's viewOn/pipeline, an index's hidden/expireAfterSeconds. */
+  collMod: { fields: ['validator', 'validationLevel', 'validationAction', 'viewOn', 'pipeline', 'index', 'timeseries', 'cappedSize', 'cappedMax', 'expireAfterSeconds', 'dryRun', 'changeStreamPreAndPostImages', 'recordIdsReplicated'], run: collMod },
   /** `{nIndexesWas, ns}`; a missing collection is `{ok: 1}` as in mongod 7. */
   drop: { fields: [], run: drop },
   /** Cursor over `{name, type, options, info, idIndex}`; honours filter and nameOnly. */

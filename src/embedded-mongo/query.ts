@@ -65,7 +65,7 @@ function checkHint(coll: Collection, hint: unknown): void {
   } else {
     fail(ErrorCode.FailedToParse, 'hint must be either a string or nested object');
   }
-  if (!index) fail(ErrorCode.BadValue, 'error processing query: planner returned error :: caused by :: hint provided does not correspond to an existing index');
+  if (!index || index.spec.hidden === true) fail(ErrorCode.BadValue, 'error processing query: planner returned error :: caused by :: hint provided does not correspond to an existing index');
   if (!index.usableForEquality || index.sparse) unsupported(`hint '${index.name}' (a sparse, partial, text, geospatial or hashed index)`);
 }
 

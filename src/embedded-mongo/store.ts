@@ -13,6 +13,7 @@
 import { Query } from 'mingo';
 import { ObjectId, UUID, type Document } from 'bson';
 import { ErrorCode, fail, unsupported } from './errors';
+import type { Validator } from './validation';
 import { bsonType, formatDocument, isPlainObject, keyOf, scalarKind, scalarValue, toNumber, toView, toViewDoc, valuesAtPath, type Doc, type ScalarKind } from './values';
 
 /** One stored document. Immutable: an update replaces the record. */
@@ -224,10 +225,14 @@ export class Collection {
     this.lastId = { kind, value };
   }
 
+  /** The collection's validator (create / collMod), checked by insert and replace. */
+  validator: Validator | undefined;
+
   constructor(
     readonly db: string,
     readonly name: string,
-    readonly options: Doc = {},
+    /** As listCollections shows them. */
+    public options: Doc = {},
   ) {}
 
   get ns(): string {
@@ -265,9 +270,10 @@ export class Collection {
     return { _id, ...rest };
   }
 
-  /** Inserts a document that already has an `_id`. Throws 11000 without side effects. */
-  insert(typed: Doc): DocRecord {
+  /** Inserts a document that already has an `_id`. Throws 121 (validator) or 11000 without side effects. */
+  insert(typed: Doc, bypassValidation = false): DocRecord {
     this.checkId(typed);
+    if (!bypassValidation) this.validator?.check(typed, undefined);
     const view = toViewDoc(typed);
     const key = keyOf(view._id);
     if (this.docs.has(key)) this.duplicate('_id_', { _id: 1 }, [typed._id]);
@@ -284,7 +290,8 @@ export class Collection {
   }
 
   /** Replaces a stored record with a new version of the same `_id`. Throws 11000 without side effects. */
-  replace(old: DocRecord, typed: Doc): DocRecord {
+  replace(old: DocRecord, typed: Doc, bypassValidation = false): DocRecord {
+    if (!bypassValidation) this.validator?.check(typed, old.typed);
     const view = toViewDoc(typed);
     const entries = this.indexes.map((index) => index.entries(view));
     this.indexes.forEach((index, i) => {
@@ -369,6 +376,20 @@ export class Collection {
     return true;
   }
 
+  /** collMod: an index's `hidden` or `expireAfterSeconds`, rebuilt from its new spec. */
+  modifyIndex(name: string, changes: { hidden?: unknown; expireAfterSeconds?: unknown }): void {
+    const at = this.indexes.findIndex((i) => i.name === name);
+    const spec: Doc = { ...this.indexes[at].spec };
+    if (changes.hidden !== undefined) {
+      if (changes.hidden === true) spec.hidden = true;
+      else delete spec.hidden;
+    }
+    if (changes.expireAfterSeconds !== undefined) spec.expireAfterSeconds = changes.expireAfterSeconds;
+    const index = new Index(spec);
+    for (const record of this.docs.values()) index.add(record.key, index.entries(record.view));
+    this.indexes[at] = index;
+  }
+
   dropIndex(name: string): void {
     const at = this.indexes.findIndex((i) => i.name === name);
     if (at >= 0) this.indexes.splice(at, 1);
@@ -390,8 +411,16 @@ export class Collection {
   }
 }
 
+/** A view: a read-only namespace answering with `pipeline` run over `viewOn` (a collection or another view). */
+export interface View {
+  readonly name: string;
+  viewOn: string;
+  pipeline: Doc[];
+}
+
 export class Database {
   readonly collections = new Map<string, Collection>();
+  readonly views = new Map<string, View>();
 
   constructor(readonly name: string) {}
 }
@@ -408,9 +437,25 @@ export class Store {
     return this.databases.get(db)?.collections.get(name);
   }
 
+  view(db: string, name: string): View | undefined {
+    return this.databases.get(db)?.views.get(name);
+  }
+
+  /** 166 CommandNotSupportedOnView for a write (or index change) addressed to a view. */
+  refuseView(db: string, name: string): void {
+    if (this.view(db, name)) fail(ErrorCode.CommandNotSupportedOnView, `Namespace ${db}.${name} is a view, not a collection`);
+  }
+
+  createView(db: string, view: View): void {
+    let database = this.databases.get(db);
+    if (!database) this.databases.set(db, (database = new Database(db)));
+    database.views.set(view.name, view);
+  }
+
   /** Collections are created implicitly by inserts, upserts and createIndexes, as in mongod. */
   ensureCollection(db: string, name: string, options?: Document): { collection: Collection; created: boolean } {
     validateCollectionName(db, name);
+    this.refuseView(db, name);
     let database = this.databases.get(db);
     if (!database) this.databases.set(db, (database = new Database(db)));
     const existing = database.collections.get(name);
@@ -423,9 +468,13 @@ export class Store {
   dropCollection(db: string, name: string): Collection | undefined {
     const database = this.databases.get(db);
     const collection = database?.collections.get(name);
+    if (database?.views.delete(name)) {
+      if (database.collections.size === 0 && database.views.size === 0) this.databases.delete(db);
+      return undefined;
+    }
     if (!database || !collection) return undefined;
     database.collections.delete(name);
-    if (database.collections.size === 0) this.databases.delete(db);
+    if (database.collections.size === 0 && database.views.size === 0) this.databases.delete(db);
     return collection;
   }
 
