@@ -11,6 +11,7 @@ import { ErrorCode, MongoServerError, fail, unsupported } from './errors';
 import type { CursorRegistry } from './cursors';
 import { CollationRanks, checkCollatedStages, parseCollation } from './collation';
 import { checkFilter, checkPipeline } from './limits';
+import { runWriteStage } from './outputs';
 import { compileProjection, evaluateVariables, mingoOptions, select, type Projector, type SelectOptions } from './query';
 import { Collection, defaultIndexName, validateCollectionName, validateDatabaseName, type DocRecord, type Store } from './store';
 import { applyUpdate, buildUpsert, updateKind } from './update';
@@ -589,10 +590,14 @@ function runPipeline(ctx: CommandContext, db: string, name: string, stages: Doc[
   const { source, pipeline } = resolveView(ctx, db, name, stages, options.collation);
   const collection = ctx.store.collection(db, source);
   const plan = splitPipeline(pipeline);
-  if (parseCollation(options.collation)) checkCollatedStages(plan.rest);
   const selected = select(collection, plan.filter, { sort: plan.sort, skip: plan.skip, limit: plan.limit, variables: options.variables, hint: options.hint, collation: options.collation });
-  const records = plan.empty ? [] : selected;
-  if (plan.rest.length === 0) return records.map((r) => r.typed);
+  return runStages(ctx, db, plan.empty ? [] : selected, plan.rest, options);
+}
+
+/** The stages after the leading ones, in mingo, over `records`; typed results. */
+function runStages(ctx: CommandContext, db: string, records: readonly { key: string; typed: Doc; view: Doc }[], stages: Doc[], options: PipelineOptions): Doc[] {
+  if (stages.length === 0) return records.map((r) => r.typed);
+  if (parseCollation(options.collation)) checkCollatedStages(stages);
   const byId = new Map<string, Doc>();
   for (const record of records) byId.set(record.key, record.typed);
   const mingo = {
@@ -600,7 +605,7 @@ function runPipeline(ctx: CommandContext, db: string, name: string, stages: Doc[
     processingMode: 1 /* ProcessingMode.CLONE_INPUT: stages like $unwind write into their input */,
     collectionResolver: (other: string) => runPipeline(ctx, db, other, [], {}).map((d) => toViewDoc(d)),
   };
-  const output = new Aggregator(plan.rest.map((s) => toViewDoc(s)), mingo).run(records.map((r) => r.view));
+  const output = new Aggregator(stages.map((s) => toViewDoc(s)), mingo).run(records.map((r) => r.view));
   return output.map((doc) => {
     const hint = doc._id !== undefined ? byId.get(keyOf(doc._id)) : undefined;
     // Stages that pass fields through ($project, $addFields...) keep the input's field order.
@@ -608,15 +613,52 @@ function runPipeline(ctx: CommandContext, db: string, name: string, stages: Doc[
   });
 }
 
+/** Stages that read server state rather than a collection; none is tracked here. */
+const ADMIN_STAGES = new Set(['$currentOp', '$listLocalSessions', '$listSessions', '$changeStream']);
+
+/** `aggregate: 1`: the pipeline starts from `$documents` (an array expression) instead of a collection. */
+function documentsInput(pipeline: unknown, variables: Doc | undefined): { docs: Doc[]; rest: unknown[] } {
+  const [first, ...rest] = Array.isArray(pipeline) ? pipeline : [];
+  const stage = isPlainObject(first) ? Object.keys(first)[0] : undefined;
+  if (stage !== '$documents') {
+    if (stage && ADMIN_STAGES.has(stage)) unsupported(`aggregation stage ${stage}`);
+    fail(ErrorCode.InvalidNamespace, `{aggregate: 1} is not valid for '${stage ?? ''}'; a collection is required.`);
+  }
+  const { docs } = evaluateVariables({ docs: first.$documents }, variables) ?? {};
+  if (!Array.isArray(docs) || !docs.every(isPlainObject)) fail(5858203, 'an array is expected');
+  return { docs: docs.map((d) => retype(d, undefined) as Doc), rest };
+}
+
 function aggregate(cmd: Doc, db: string, ctx: CommandContext): EncodedDocument {
   const target = cmd.aggregate;
   if (truthy(cmd.explain)) unsupported("aggregate option 'explain'");
-  if (typeof target !== 'string') unsupported('database-level aggregate (aggregate: 1)');
-  const name = validateCollectionName(db, target);
-  const pipeline = checkPipeline(cmd.pipeline);
   if (cmd.cursor === undefined) fail(ErrorCode.FailedToParse, "The 'cursor' option is required, except for aggregate with the explain argument");
-  const docs = runPipeline(ctx, db, name, pipeline, { variables: letArg(cmd, 'aggregate'), hint: cmd.hint, collation: cmd.collation });
-  return cursorReply(ctx, `${db}.${name}`, docs, (d) => d, { batchSize: cursorBatchSize(cmd, 'aggregate') });
+  const options: PipelineOptions = { variables: letArg(cmd, 'aggregate'), hint: cmd.hint, collation: cmd.collation };
+  let docs: Doc[];
+  let ns: string;
+  let write: Doc | undefined;
+  const splitWrite = (pipeline: Doc[]): Doc[] => {
+    const last = pipeline[pipeline.length - 1];
+    write = last && ('$out' in last || '$merge' in last) ? last : undefined;
+    return write ? pipeline.slice(0, -1) : pipeline;
+  };
+  if (typeof target === 'string') {
+    const name = validateCollectionName(db, target);
+    ns = `${db}.${name}`;
+    docs = runPipeline(ctx, db, name, splitWrite(checkPipeline(cmd.pipeline)), options);
+  } else if (toNumber(target) === 1) {
+    const input = documentsInput(cmd.pipeline, options.variables);
+    ns = `${db}.$cmd.aggregate`;
+    const records = input.docs.map((typed) => ({ key: keyOf(toView(typed._id)), typed, view: toViewDoc(typed) }));
+    docs = runStages(ctx, db, records, splitWrite(checkPipeline(input.rest)), options);
+  } else {
+    fail(ErrorCode.FailedToParse, "Invalid {aggregate: ...} value: must be a collection name or 1");
+  }
+  if (write) {
+    runWriteStage(ctx.store, db, write, docs, truthy(cmd.bypassDocumentValidation));
+    docs = [];
+  }
+  return cursorReply(ctx, ns, docs, (d) => d, { batchSize: cursorBatchSize(cmd, 'aggregate') });
 }
 
 /**

@@ -28,7 +28,8 @@ export const UNSUPPORTED: readonly Limitation[] = [
   { feature: 'collation strengths 4 and 5, alternate "shifted", maxVariable, backwards, normalization, caseLevel above strength 1, locale variants ("de@collation=phonebook")', answer: 'code 115 CommandNotSupported' },
   { feature: 'collations on indexes and as a collection default (create, createIndexes)', answer: 'code 115 CommandNotSupported' },
   { feature: 'under a non-simple collation: $regex, $expr, and aggregation stages after the leading $match/$sort other than $project/$addFields/$set/$unset/$replaceRoot/$replaceWith/$limit/$skip/$count without comparison operators', answer: 'code 115 CommandNotSupported' },
-  { feature: '$out, $merge, $search, $vectorSearch, $collStats, $indexStats, $currentOp, $listSessions, $planCacheStats, $documents, db-level aggregate', answer: 'code 115 CommandNotSupported' },
+  { feature: '$search, $vectorSearch, $collStats, $indexStats, $currentOp, $listSessions, $listLocalSessions, $planCacheStats (no statistics, operations or sessions are tracked); $documents other than as the first stage of aggregate: 1', answer: 'code 115 CommandNotSupported' },
+  { feature: "$out to a time-series collection; $merge with a custom 'let' or into another database's view", answer: 'code 115 CommandNotSupported' },
   { feature: 'explain (find, aggregate, count, ...)', answer: 'code 115 CommandNotSupported' },
   { feature: 'tailable / awaitData cursors, min, max, returnKey, showRecordId in find', answer: 'code 115 CommandNotSupported' },
   { feature: 'positional projection (`field.$`) in find and findAndModify', answer: 'code 115 CommandNotSupported' },
@@ -103,34 +104,43 @@ export function checkExpression(expr: unknown, depth = 0): void {
 }
 
 const UNSUPPORTED_STAGES = new Set([
-  '$out', '$merge', '$search', '$searchMeta', '$vectorSearch', '$collStats', '$indexStats', '$currentOp',
+  '$search', '$searchMeta', '$vectorSearch', '$collStats', '$indexStats', '$currentOp',
   '$listSessions', '$listLocalSessions', '$planCacheStats', '$documents', '$geoNear', '$listSearchIndexes',
   '$changeStreamSplitLargeEvent', '$shardedDataDistribution',
 ]);
 
-/** Throws for pipeline stages listed in UNSUPPORTED. */
-export function checkPipeline(pipeline: unknown): Doc[] {
+const WRITE_STAGES = new Set(['$out', '$merge']);
+
+/**
+ * Throws for pipeline stages listed in UNSUPPORTED. `$out` and `$merge` are allowed as the last
+ * stage of a top-level pipeline only, as in mongod.
+ */
+export function checkPipeline(pipeline: unknown, nestedIn?: string): Doc[] {
   if (!Array.isArray(pipeline)) fail(ErrorCode.TypeMismatch, "'pipeline' option must be specified as an array");
-  for (const stage of pipeline) {
+  pipeline.forEach((stage: unknown, i: number) => {
     if (!isPlainObject(stage) || Object.keys(stage).length !== 1) {
       fail(40323, 'A pipeline stage specification object must contain exactly one field.');
     }
     const [name] = Object.keys(stage);
     const body = stage[name];
     if (name === '$changeStream') fail(ErrorCode.ChangeStreamNotSupported, 'The $changeStream stage is only supported on replica sets');
+    if (WRITE_STAGES.has(name)) {
+      if (nestedIn) fail(51047, `${name} is not allowed to be used within a ${nestedIn} stage`);
+      if (i !== pipeline.length - 1) fail(40601, `${name} can only be the final stage in the pipeline`);
+    }
     if (UNSUPPORTED_STAGES.has(name)) unsupported(`aggregation stage ${name}`);
     if (name === '$match') checkFilter(body);
-    else if (name === '$lookup' || name === '$facet' || name === '$unionWith') checkNested(body);
+    else if (name === '$lookup' || name === '$facet' || name === '$unionWith') checkNested(body, name);
     else checkExpression(body);
-  }
+  });
   return pipeline as Doc[];
 }
 
-function checkNested(body: unknown): void {
+function checkNested(body: unknown, stage: string): void {
   if (!isPlainObject(body)) return;
   for (const value of Object.values(body)) {
-    if (Array.isArray(value) && value.every((s) => isPlainObject(s) && Object.keys(s)[0]?.startsWith('$'))) checkPipeline(value);
-    else if (isPlainObject(value)) checkNested(value);
+    if (Array.isArray(value) && value.every((s) => isPlainObject(s) && Object.keys(s)[0]?.startsWith('$'))) checkPipeline(value, stage);
+    else if (isPlainObject(value)) checkNested(value, stage);
   }
 }
 

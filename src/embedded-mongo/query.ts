@@ -18,13 +18,13 @@ export function mingoOptions(variables?: Doc): { scriptEnabled: false; variables
 /**
  * `let` (and an update statement's `c`): each variable is an aggregation expression ($literal,
  * $add, $$NOW...), evaluated once against an empty document, as mongod does before running the
- * command. Returns the values in view form.
+ * command. Returns the values in view form. `outer`: variables the expressions may use (`$documents`).
  */
-export function evaluateVariables(variables: Doc | undefined): Doc | undefined {
+export function evaluateVariables(variables: Doc | undefined, outer?: Doc): Doc | undefined {
   if (!variables || Object.keys(variables).length === 0) return undefined;
   checkExpression(variables);
   try {
-    return new Aggregator([{ $replaceWith: toViewDoc(variables) }], mingoOptions()).run([{}])[0];
+    return new Aggregator([{ $replaceWith: toViewDoc(variables) }], mingoOptions(outer)).run([{}])[0];
   } catch (err) {
     fail(ErrorCode.BadValue, (err as Error).message);
   }

@@ -465,6 +465,13 @@ export class Store {
     return { collection, created: true };
   }
 
+  /** Puts `collection` in place of any collection of its name ($out). */
+  replaceCollection(collection: Collection): void {
+    let database = this.databases.get(collection.db);
+    if (!database) this.databases.set(collection.db, (database = new Database(collection.db)));
+    database.collections.set(collection.name, collection);
+  }
+
   dropCollection(db: string, name: string): Collection | undefined {
     const database = this.databases.get(db);
     const collection = database?.collections.get(name);

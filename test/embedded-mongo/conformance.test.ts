@@ -619,13 +619,13 @@ describe('wire robustness', () => {
 });
 
 describe('unsupported features answer with an error', () => {
-  embeddedOnly('collation, $where, $type int, tailable cursors, $out', async () => {
+  embeddedOnly('collation strength 4, $where, $type int, tailable cursors, $collStats', async () => {
     const coll = db.collection('unsupported');
     await coll.insertOne({ a: 1 });
     expect((await serverError(coll.find({ a: 1 }, { collation: { locale: 'en', strength: 4 } }).toArray())).code).toBe(115);
     expect((await serverError(coll.find({ $where: 'this.a == 1' }).toArray())).code).toBe(115);
     expect((await serverError(coll.find({ a: { $type: 'int' } }).toArray())).code).toBe(115);
-    expect((await serverError(coll.aggregate([{ $out: 'elsewhere' }]).toArray())).code).toBe(115);
+    expect((await serverError(coll.aggregate([{ $collStats: { count: {} } }]).toArray())).code).toBe(115);
     expect((await serverError(db.command({ find: 'unsupported', tailable: true }))).code).toBe(115);
     expect((await serverError(db.command({ find: 'unsupported', bogusOption: 1 }))).code).toBe(40415);
   });
