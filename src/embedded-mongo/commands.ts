@@ -198,7 +198,10 @@ function viewDefinition(cmd: Doc, command: string, db: string): { viewOn: string
 
 function create(cmd: Doc, db: string, ctx: CommandContext): Doc {
   const name = collectionArg(cmd, 'create', db);
-  refuse(cmd, 'create', ['capped', 'timeseries', 'clusteredIndex', 'encryptedFields', 'expireAfterSeconds']);
+  refuse(cmd, 'create', ['capped', 'timeseries', 'expireAfterSeconds', 'clusteredIndex', 'encryptedFields']);
+  if (cmd.autoIndexId !== undefined && !truthy(cmd.autoIndexId)) unsupported("create option 'autoIndexId: false'");
+  const idIndex = objectArg(cmd, 'create', 'idIndex');
+  if (idIndex && (keyOf(toView(idIndex.key)) !== keyOf({ _id: 1 }) || Object.keys(idIndex).some((k) => !['key', 'name', 'v', 'ns'].includes(k)))) unsupported("create option 'idIndex' other than {key: {_id: 1}, name: '_id_'}");
   if (parseCollation(cmd.collation)) unsupported("create option 'collation'");
   if (ctx.store.collection(db, name) || ctx.store.view(db, name)) fail(ErrorCode.NamespaceExists, `Collection ${db}.${name} already exists.`);
   if (cmd.viewOn !== undefined || cmd.pipeline !== undefined) {
@@ -717,6 +720,7 @@ function createIndexes(cmd: Doc, db: string, ctx: CommandContext): Doc {
   const name = collectionArg(cmd, 'createIndexes', db);
   const specs = cmd.indexes;
   if (!Array.isArray(specs) || specs.length === 0) fail(ErrorCode.BadValue, "Must specify at least one index to create");
+  if (cmd.commitQuorum !== undefined) fail(ErrorCode.BadValue, "Standalones can't specify commitQuorum");
   const { collection, created } = ctx.store.ensureCollection(db, name);
   const before = collection.indexes.length + 1;
   for (const spec of specs) {
@@ -851,6 +855,25 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   explain: { fields: '*', run: () => unsupported('explain') },
 };
 
+/** The commands of Stable API version 1 that this server has (apiStrict refuses the others, as mongod). */
+const API_V1_COMMANDS = new Set([
+  'abortTransaction', 'aggregate', 'collMod', 'commitTransaction', 'count', 'create', 'createIndexes', 'delete', 'drop',
+  'dropDatabase', 'dropIndexes', 'endSessions', 'explain', 'find', 'findAndModify', 'getMore', 'hello', 'insert',
+  'killCursors', 'listCollections', 'listIndexes', 'ping', 'update',
+]);
+
+function checkApiVersion(command: Doc, name: string): void {
+  const version = command.apiVersion;
+  if (version === undefined) {
+    if (command.apiStrict !== undefined || command.apiDeprecationErrors !== undefined) {
+      fail(4886600, 'Provided apiStrict and/or apiDeprecationErrors without passing apiVersion');
+    }
+    return;
+  }
+  if (version !== '1') fail(322, `API version must be "1"`);
+  if (command.apiStrict === true && !API_V1_COMMANDS.has(name)) fail(323, `Provided apiStrict:true, but the command ${name} is not in API Version 1`);
+}
+
 /**
  * writeConcern and readConcern are accepted on every command; what a standalone cannot give is an
  * error, never a silent weaker guarantee.
@@ -892,6 +915,7 @@ export function runCommand(command: Document, ctx: CommandContext, viaOpQuery = 
       }
     }
     checkConcerns(command);
+    checkApiVersion(command, name);
     const db = validateDatabaseName(command.$db);
     return spec.run(command, db, ctx);
   } catch (err) {

@@ -39,6 +39,9 @@ const KNOWN_INDEX_OPTIONS = new Set([
   '2dsphereIndexVersion', 'bits', 'min', 'max', 'storageEngine', 'ns',
 ]);
 
+/** Index options mongod knows that are not implemented here (wildcard and clustered indexes, unique conversion). */
+const REFUSED_INDEX_OPTIONS = new Set(['wildcardProjection', 'prepareUnique', 'clustered']);
+
 /** Options that make two specs with the same key different indexes (compared on conflicts). */
 const SIGNIFICANT_INDEX_OPTIONS = ['unique', 'sparse', 'partialFilterExpression', 'expireAfterSeconds', 'collation'];
 
@@ -320,6 +323,7 @@ export class Collection {
 
   /** Validates a createIndexes spec and adds it; returns false when an identical index exists. */
   createIndex(spec: Doc): boolean {
+    for (const option of Object.keys(spec)) if (REFUSED_INDEX_OPTIONS.has(option)) unsupported(`index option '${option}'`);
     const key = spec.key;
     if (!isPlainObject(key) || Object.keys(key).length === 0) {
       fail(ErrorCode.BadValue, "Index key pattern must be a non-empty object ('key' field)");

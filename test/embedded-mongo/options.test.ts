@@ -5,7 +5,7 @@
  *
  * On a real server (MONGODB_URI) the options the embedded one refuses must simply work.
  */
-import { MongoServerError, type Collection, type Document } from 'mongodb';
+import { MongoClient, MongoServerError, type Collection, type Db, type Document } from 'mongodb';
 import { driverSuite } from './driver';
 
 const suite = driverSuite('options');
@@ -173,11 +173,59 @@ const COMMANDS: Record<string, Case[]> = {
       },
     },
   ],
+  createIndexes: [
+    { option: 'unique', run: (c) => c.createIndex({ s: 1 }, { unique: true }).then(() => c.insertOne({ _id: 6, a: 6, s: 'a' })).catch((e: MongoServerError) => e.code), honoured: same(11000) },
+    { option: 'sparse', run: (c) => c.createIndex({ z: 1 }, { unique: true, sparse: true }).then(() => c.insertOne({ _id: 6, a: 6, s: '' })), honoured: countIs(6) },
+    { option: 'partialFilterExpression', run: (c) => c.createIndex({ s: 1 }, { unique: true, partialFilterExpression: { a: { $gt: 4 } } }).then(() => c.insertOne({ _id: 6, a: 0, s: 'a' })), honoured: countIs(6) },
+    { option: 'expireAfterSeconds', run: (c) => c.createIndex({ at: 1 }, { expireAfterSeconds: 3600, name: 'ttl' }).then(() => c.listIndexes().toArray()), honoured: (specs) => expect((specs as Document[]).find((i) => i.name === 'ttl')?.expireAfterSeconds).toBe(3600) },
+    { option: 'hidden', run: (c) => c.createIndex({ s: 1 }, { hidden: true, name: 's_hidden' }).then(() => c.find({}, { hint: 's_hidden' }).toArray()).catch((e: MongoServerError) => e.code), honoured: same(2) },
+    { option: 'name', run: (c) => c.createIndex({ s: -1 }, { name: 'by_s' }), honoured: same('by_s') },
+    { option: 'collation', run: (c) => c.createIndex({ s: 1 }, { collation: { locale: 'en', strength: 2 } }), refused: true },
+    { option: 'wildcardProjection', run: (c) => c.createIndex({ '$**': 1 }, { wildcardProjection: { a: 1 } }), refused: true },
+    { option: 'commitQuorum', run: (c) => c.createIndex({ s: 1 }, { commitQuorum: 'majority' }).catch((e: MongoServerError) => e.code), honoured: same(2) },
+    ...writes((c, o) => c.createIndex({ s: 1 }, { name: 's_1', ...o }), same('s_1')),
+  ],
+  create: [
+    { option: 'validator, validationLevel, validationAction', run: (c) => c.db.createCollection('v1', { validator: { a: { $gt: 0 } }, validationLevel: 'strict', validationAction: 'error' }).then((v) => v.insertOne({ a: 0 })).catch((e: MongoServerError) => e.code), honoured: same(121) },
+    { option: 'viewOn, pipeline', run: (c) => c.db.createCollection('v2', { viewOn: 'opts', pipeline: [{ $match: { a: { $gt: 3 } } }] }).then((v) => v.countDocuments()), honoured: same(2) },
+    { option: 'storageEngine, indexOptionDefaults', run: (c) => c.db.createCollection('v3', { storageEngine: {}, indexOptionDefaults: { storageEngine: {} } }).then((v) => v.countDocuments()), honoured: same(0) },
+    { option: 'changeStreamPreAndPostImages', run: (c) => c.db.createCollection('v4', { changeStreamPreAndPostImages: { enabled: false } }).then((v) => v.countDocuments()), honoured: same(0) },
+    { option: 'collation', run: (c) => c.db.createCollection('v5', { collation: { locale: 'fr' } }), refused: true },
+    { option: 'capped', run: (c) => c.db.createCollection('v6', { capped: true, size: 4096 }), refused: true },
+    { option: 'timeseries', run: (c) => c.db.createCollection('v7', { timeseries: { timeField: 't' } }), refused: true },
+    { option: 'clusteredIndex', run: (c) => c.db.createCollection('v8', { clusteredIndex: { key: { _id: 1 }, unique: true } }), refused: true },
+    { option: 'expireAfterSeconds', run: (c) => c.db.createCollection('v9', { expireAfterSeconds: 60, clusteredIndex: { key: { _id: 1 }, unique: true } }), refused: true },
+  ],
+  listings: [
+    { option: 'listCollections filter, nameOnly, authorizedCollections, batchSize', run: (c) => c.db.listCollections({ name: 'opts' }, { nameOnly: true, authorizedCollections: true, batchSize: 1 }).toArray(), honoured: same([{ name: 'opts', type: 'collection' }]) },
+    { option: 'listDatabases filter, nameOnly, authorizedDatabases', run: (c) => c.db.admin().listDatabases({ nameOnly: true, authorizedDatabases: true, filter: { name: c.db.databaseName } }), honoured: (r) => expect((r as { databases: Document[] }).databases).toEqual([{ name: suite().db.databaseName }]) },
+    { option: 'listIndexes batchSize', run: (c) => c.listIndexes({ batchSize: 1 }).toArray(), honoured: (specs) => expect((specs as Document[]).map((i) => i.name)).toEqual(['_id_', 'a_1', 'sp_1']) },
+    ...neutral((c, o) => c.indexes(o), (specs) => expect((specs as Document[]).length).toBe(3)),
+  ],
+  drops: [
+    ...writes((c, o) => c.dropIndex('a_1', o), async (_r, c) => expect((await c.indexes()).length).toBe(2)),
+    ...writes((c, o) => c.drop(o), same(true)),
+  ],
+  'Stable API': [
+    { option: 'apiStrict refuses commands outside version 1', run: () => withServerApi((db) => db.collection('opts').distinct('a')).catch((e: MongoServerError) => e.code), honoured: same(323) },
+    { option: 'apiVersion 1 with apiStrict runs version 1 commands', run: () => withServerApi((db) => db.collection('opts').countDocuments()), honoured: same(5) },
+  ],
 };
+
+/** A second client declaring the Stable API (apiVersion 1, strict). */
+async function withServerApi<T>(run: (db: Db) => Promise<T>): Promise<T> {
+  const client = new MongoClient(suite().mongo.uri, { serverApi: { version: '1', strict: true }, serverSelectionTimeoutMS: 5000 });
+  try {
+    await client.connect();
+    return await run(client.db(suite().mongo.dbName));
+  } finally {
+    await client.close();
+  }
+}
 
 async function fresh(): Promise<Collection<Row>> {
   const coll = suite().db.collection<Row>('opts');
-  await coll.drop().catch(() => undefined);
+  await suite().db.dropDatabase();
   await coll.insertMany(ROWS);
   await coll.createIndex({ a: 1 }, { name: 'a_1' });
   await coll.createIndex({ sp: 1 }, { name: 'sp_1', sparse: true });
