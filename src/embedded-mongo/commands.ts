@@ -276,6 +276,36 @@ function drop(cmd: Doc, db: string, ctx: CommandContext): Doc {
   return ok({ nIndexesWas: dropped.indexes.length + 1, ns: dropped.ns });
 }
 
+function namespaceArg(cmd: Doc, field: string): { db: string; name: string } {
+  const ns = cmd[field];
+  const dot = typeof ns === 'string' ? ns.indexOf('.') : -1;
+  if (typeof ns !== 'string' || dot <= 0) fail(ErrorCode.InvalidNamespace, `Invalid namespace specified '${String(ns)}'`);
+  const db = validateDatabaseName(ns.slice(0, dot));
+  return { db, name: validateCollectionName(db, ns.slice(dot + 1)) };
+}
+
+/** renameCollection (run on admin): the documents, indexes and validator move; dropTarget replaces an existing target. */
+function renameCollection(cmd: Doc, db: string, ctx: CommandContext): Doc {
+  if (db !== 'admin') fail(13, 'renameCollection may only be run against the admin database.');
+  const from = namespaceArg(cmd, 'renameCollection');
+  const to = namespaceArg(cmd, 'to');
+  if (ctx.store.view(from.db, from.name)) unsupported('renameCollection of a view');
+  const source = ctx.store.collection(from.db, from.name);
+  if (!source) fail(ErrorCode.NamespaceNotFound, `Source collection ${from.db}.${from.name} does not exist`);
+  if (from.db === to.db && from.name === to.name) fail(ErrorCode.IllegalOperation, "Can't rename a collection to itself");
+  if (ctx.store.collection(to.db, to.name) || ctx.store.view(to.db, to.name)) {
+    if (!truthy(cmd.dropTarget)) fail(ErrorCode.NamespaceExists, 'target namespace exists');
+    ctx.store.refuseView(to.db, to.name);
+  }
+  const target = new Collection(to.db, to.name, source.options);
+  target.validator = source.validator;
+  for (const index of source.indexes) target.createIndex(index.spec);
+  for (const record of source.docs.values()) target.insert(record.typed, true);
+  ctx.store.dropCollection(from.db, from.name);
+  ctx.store.replaceCollection(target);
+  return ok();
+}
+
 function listCollections(cmd: Doc, db: string, ctx: CommandContext): ReplyBody {
   const database = ctx.store.database(db);
   let entries: Doc[] = [...(database?.collections.values() ?? [])].map((c) => ({
@@ -808,6 +838,8 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   /** Validator, validationLevel/Action, a view's viewOn/pipeline, an index's hidden/expireAfterSeconds. */
   collMod: { fields: ['validator', 'validationLevel', 'validationAction', 'viewOn', 'pipeline', 'index', 'timeseries', 'cappedSize', 'cappedMax', 'expireAfterSeconds', 'dryRun', 'changeStreamPreAndPostImages', 'recordIdsReplicated'], run: collMod },
+  /** `{ok: 1}`; admin only; `to` must not exist unless dropTarget. */
+  renameCollection: { fields: ['to', 'dropTarget', 'stayTemp'], run: renameCollection },
   /** `{nIndexesWas, ns}`; a missing collection is `{ok: 1}` as in mongod 7. */
   drop: { fields: [], run: drop },
   /** Cursor over `{name, type, options, info, idIndex}`; honours filter and nameOnly. */

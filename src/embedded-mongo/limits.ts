@@ -45,7 +45,7 @@ export const UNSUPPORTED: readonly Limitation[] = [
   { feature: 'Stable API: apiVersion other than "1"; apiStrict with a command outside version 1 (distinct, listDatabases, buildInfo, ...)', answer: 'codes 322 and 323, as mongod' },
   { feature: '$currentDate with {$type: "timestamp"}', answer: 'code 115 CommandNotSupported' },
   { feature: 'regular expression options x and l (BSON regex or $options)', answer: 'code 115 CommandNotSupported' },
-  { feature: 'commands not in the command table (renameCollection, dbStats, collStats, serverStatus, ...)', answer: 'code 59 CommandNotFound' },
+  { feature: 'commands not in the command table (dbStats, collStats, serverStatus, ...); renameCollection of a view (115)', answer: 'code 59 CommandNotFound' },
   { feature: 'unknown fields in a command', answer: "code 40415, as mongod: \"BSON field 'find.x' is an unknown field.\"" },
   { feature: 'other query, update or aggregation operators mingo does not implement', answer: 'code 2 BadValue with mingo\'s message naming the operator' },
   { feature: 'Decimal128 arithmetic and comparisons', answer: 'supported at double precision (about 15 significant digits); stored values keep their exact bytes until changed' },

@@ -202,6 +202,11 @@ const COMMANDS: Record<string, Case[]> = {
     { option: 'listIndexes batchSize', run: (c) => c.listIndexes({ batchSize: 1 }).toArray(), honoured: (specs) => expect((specs as Document[]).map((i) => i.name)).toEqual(['_id_', 'a_1', 'sp_1']) },
     ...neutral((c, o) => c.indexes(o), (specs) => expect((specs as Document[]).length).toBe(3)),
   ],
+  renameCollection: [
+    { option: 'dropTarget', run: (c) => c.db.collection('other').insertOne({ x: 1 }).then(() => c.rename('other', { dropTarget: true })).then((r) => r.countDocuments()), honoured: same(5) },
+    { option: 'without dropTarget (48 when the target exists)', run: (c) => c.db.collection('other').insertOne({ x: 1 }).then(() => c.rename('other')).catch((e: MongoServerError) => e.code), honoured: same(48) },
+    ...writes((c, o) => c.rename('renamed', o).then(async (r) => [await r.countDocuments(), (await r.indexes()).length]), same([5, 3])),
+  ],
   drops: [
     ...writes((c, o) => c.dropIndex('a_1', o), async (_r, c) => expect((await c.indexes()).length).toBe(2)),
     ...writes((c, o) => c.drop(o), same(true)),
