@@ -8,7 +8,7 @@
  * aggregation stages that compare strings are refused under a collation (mongod applies it there too).
  */
 import { ErrorCode, fail, unsupported } from './errors';
-import { isPlainObject, toNumber, type Doc } from './values';
+import { isPlainObject, keyOf, toNumber, type Doc } from './values';
 
 const COLLATION_FIELDS = new Set(['locale', 'caseLevel', 'caseFirst', 'strength', 'numericOrdering', 'alternate', 'maxVariable', 'normalization', 'backwards', 'version']);
 const SENSITIVITY: Record<number, Intl.CollatorOptions['sensitivity']> = { 1: 'base', 2: 'accent', 3: 'variant' };
@@ -54,6 +54,39 @@ export function parseCollation(spec: unknown): Intl.Collator | undefined {
   if (spec.backwards === true) unsupported('collation backwards');
   if (spec.normalization === true) unsupported('collation normalization');
   return new Intl.Collator(supported[0], options);
+}
+
+/**
+ * A collation as mongod reports it in listIndexes and listCollections: every field filled in;
+ * undefined for none or simple. `version` is the ICU version mongod 8.0 reports.
+ */
+export function normalizeCollation(spec: unknown): Doc | undefined {
+  if (!parseCollation(spec)) return undefined;
+  const given = spec as Doc;
+  return {
+    locale: given.locale,
+    caseLevel: given.caseLevel ?? false,
+    caseFirst: given.caseFirst ?? 'off',
+    strength: given.strength ?? 3,
+    numericOrdering: given.numericOrdering ?? false,
+    alternate: given.alternate ?? 'non-ignorable',
+    maxVariable: given.maxVariable ?? 'punct',
+    normalization: given.normalization ?? false,
+    backwards: given.backwards ?? false,
+    version: '57.1',
+  };
+}
+
+/** Equality of two values (view form) under a collation: strings by the collator, inside documents and arrays too. */
+export function collatedEqual(collator: Intl.Collator, a: unknown, b: unknown): boolean {
+  if (typeof a === 'string' && typeof b === 'string') return collator.compare(a, b) === 0;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((item, i) => collatedEqual(collator, item, b[i]));
+  if (isPlainObject(a) && isPlainObject(b)) {
+    const ka = Object.keys(a);
+    const kb = Object.keys(b);
+    return ka.length === kb.length && ka.every((k, i) => k === kb[i] && collatedEqual(collator, a[k], b[k]));
+  }
+  return keyOf(a) === keyOf(b);
 }
 
 /** Operators under which a string operand is not a value compared with the collation. */

@@ -9,7 +9,7 @@ import { Double, Long, type Document } from 'bson';
 import { Aggregator } from 'mingo';
 import { ErrorCode, MongoServerError, fail, unsupported } from './errors';
 import type { CursorRegistry } from './cursors';
-import { CollationRanks, checkCollatedStages, parseCollation } from './collation';
+import { CollationRanks, checkCollatedStages, normalizeCollation, parseCollation } from './collation';
 import { checkFilter, checkPipeline } from './limits';
 import { runWriteStage } from './outputs';
 import { compileProjection, evaluateVariables, mingoOptions, select, type Projector, type SelectOptions } from './query';
@@ -202,13 +202,14 @@ function create(cmd: Doc, db: string, ctx: CommandContext): Doc {
   if (cmd.autoIndexId !== undefined && !truthy(cmd.autoIndexId)) unsupported("create option 'autoIndexId: false'");
   const idIndex = objectArg(cmd, 'create', 'idIndex');
   if (idIndex && (keyOf(toView(idIndex.key)) !== keyOf({ _id: 1 }) || Object.keys(idIndex).some((k) => !['key', 'name', 'v', 'ns'].includes(k)))) unsupported("create option 'idIndex' other than {key: {_id: 1}, name: '_id_'}");
-  if (parseCollation(cmd.collation)) unsupported("create option 'collation'");
+  const collation = normalizeCollation(cmd.collation);
   if (ctx.store.collection(db, name) || ctx.store.view(db, name)) fail(ErrorCode.NamespaceExists, `Collection ${db}.${name} already exists.`);
   if (cmd.viewOn !== undefined || cmd.pipeline !== undefined) {
     if (cmd.viewOn === undefined) fail(ErrorCode.BadValue, "'pipeline' requires 'viewOn' to also be specified");
     for (const field of ['validator', 'validationLevel', 'validationAction', 'indexOptionDefaults', 'storageEngine', 'size', 'max', 'idIndex', 'changeStreamPreAndPostImages']) {
       if (cmd[field] !== undefined) fail(ErrorCode.InvalidOptions, `option not supported on a view: ${field}`);
     }
+    if (collation) unsupported("create option 'collation' on a view");
     ctx.store.createView(db, { name, ...viewDefinition(cmd, 'create', db) });
     return ok();
   }
@@ -216,7 +217,7 @@ function create(cmd: Doc, db: string, ctx: CommandContext): Doc {
   const validator = validation && Object.keys(validation.validator).length ? new Validator(validation) : undefined;
   const { collection } = ctx.store.ensureCollection(db, name);
   collection.validator = validator;
-  if (validation) collection.options = { ...validation };
+  collection.options = { ...validation, ...(collation ? { collation } : {}) };
   return ok();
 }
 
@@ -622,6 +623,7 @@ function resolveView(ctx: CommandContext, db: string, name: string, pipeline: Do
 function runPipeline(ctx: CommandContext, db: string, name: string, stages: Doc[], options: PipelineOptions): Doc[] {
   const { source, pipeline } = resolveView(ctx, db, name, stages, options.collation);
   const collection = ctx.store.collection(db, source);
+  if (options.collation === undefined && collection?.options.collation) options = { ...options, collation: collection.options.collation };
   const plan = splitPipeline(pipeline);
   const selected = select(collection, plan.filter, { sort: plan.sort, skip: plan.skip, limit: plan.limit, variables: options.variables, hint: options.hint, collation: options.collation });
   return runStages(ctx, db, plan.empty ? [] : selected, plan.rest, options);
@@ -732,7 +734,7 @@ function distinct(cmd: Doc, db: string, ctx: CommandContext): Doc {
   const seen = new Set<string>();
   const values: unknown[] = [];
   // Under a collation, values equal by it are one value (the first met), as in mongod.
-  const collator = parseCollation(cmd.collation);
+  const collator = parseCollation(cmd.collation ?? ctx.store.collection(db, name)?.options.collation);
   const ranks = collator && CollationRanks.of(collator, records.map((r) => r.view));
   for (const record of records) {
     for (const value of valuesAtPath(record.typed, key).values) {

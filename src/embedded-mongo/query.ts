@@ -35,6 +35,7 @@ export interface SelectOptions {
   readonly skip?: number;
   /** 0 or absent: no limit. */
   readonly limit?: number;
+  /** Absent: the collection's default collation (create's `collation`), if any. */
   readonly collation?: unknown;
   /** `let` variables for $expr, evaluated (see evaluateVariables). */
   readonly variables?: Doc;
@@ -265,7 +266,7 @@ export function select(coll: Collection | undefined, filter: unknown, options: S
     fail(ErrorCode.TypeMismatch, "BSON field 'filter' is the wrong type, expected type 'object'");
   }
   checkFilter(filter);
-  const collator = parseCollation(options.collation);
+  const collator = parseCollation(options.collation ?? coll?.options.collation);
   const sort = normalizeSort(options.sort);
   const view = toViewDoc((filter ?? {}) as Doc);
   delete view.$comment; // accepted by mongod in any filter, unknown to mingo

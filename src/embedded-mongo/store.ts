@@ -14,6 +14,7 @@ import { Query } from 'mingo';
 import { ObjectId, UUID, type Document } from 'bson';
 import { ErrorCode, fail, unsupported } from './errors';
 import type { Validator } from './validation';
+import { collatedEqual, normalizeCollation, parseCollation } from './collation';
 import { bsonType, formatDocument, isPlainObject, keyOf, scalarKind, scalarValue, toNumber, toView, toViewDoc, valuesAtPath, type Doc, type ScalarKind } from './values';
 
 /** One stored document. Immutable: an update replaces the record. */
@@ -67,6 +68,13 @@ export class Index {
   readonly usableForEquality: boolean;
   private readonly partial: Query | undefined;
   private readonly maps: Map<string, Set<string>>[];
+  /**
+   * A unique index with a collation compares keys with it: its hash maps stay binary (they serve
+   * equality lookups of queries without collation, whose answers they give exactly), and
+   * uniqueness is checked against every held key tuple (a scan: collated unique indexes are rare).
+   */
+  private readonly collator: Intl.Collator | undefined;
+  private readonly heldTuples = new Map<string, unknown[][]>();
 
   constructor(readonly spec: Doc) {
     this.name = String(spec.name);
@@ -81,6 +89,7 @@ export class Index {
     const special = Object.values(this.keyPattern).some((d) => typeof d === 'string');
     this.usableForEquality = !special && !this.partial;
     this.maps = this.fields.map(() => new Map());
+    this.collator = this.unique ? parseCollation(spec.collation) : undefined;
   }
 
   /** Keys a document contributes, or null when sparse/partial leave it out. */
@@ -124,6 +133,15 @@ export class Index {
   /** The full-length key (and its values) that another record already holds, if unique. */
   conflict(entries: IndexEntries | null, selfKey: string): unknown[] | undefined {
     if (!this.unique || !entries) return undefined;
+    if (this.collator) {
+      const collator = this.collator;
+      for (const tuple of entries.tuples.values()) {
+        for (const [holder, held] of this.heldTuples) {
+          if (holder !== selfKey && held.some((other) => collatedEqual(collator, tuple, other))) return tuple;
+        }
+      }
+      return undefined;
+    }
     const full = this.maps[this.maps.length - 1];
     for (const key of entries.byPrefix[entries.byPrefix.length - 1]) {
       const holders = full.get(key);
@@ -135,6 +153,7 @@ export class Index {
 
   add(recordKey: string, entries: IndexEntries | null): void {
     if (!entries) return;
+    if (this.collator) this.heldTuples.set(recordKey, [...entries.tuples.values()]);
     entries.byPrefix.forEach((keys, i) => {
       const map = this.maps[i];
       for (const key of keys) {
@@ -147,6 +166,7 @@ export class Index {
 
   remove(recordKey: string, entries: IndexEntries | null): void {
     if (!entries) return;
+    this.heldTuples.delete(recordKey);
     entries.byPrefix.forEach((keys, i) => {
       const map = this.maps[i];
       for (const key of keys) {
@@ -165,6 +185,7 @@ export class Index {
 
   clear(): void {
     for (const map of this.maps) map.clear();
+    this.heldTuples.clear();
   }
 }
 
@@ -338,17 +359,18 @@ export class Collection {
     for (const option of Object.keys(spec)) {
       if (!KNOWN_INDEX_OPTIONS.has(option)) fail(ErrorCode.BadValue, `The field '${option}' is not valid for an index specification. Specification: ${formatDocument(spec)}`);
     }
-    const collation = spec.collation as Doc | undefined;
-    if (collation && collation.locale !== 'simple') unsupported('index collation');
+    // An index takes the collection's default collation unless it names its own, as in mongod.
+    const collation = normalizeCollation(spec.collation ?? this.options.collation);
     if (spec.name === '_id_') {
       if (Object.keys(key).length === 1 && key._id !== undefined) return false;
       fail(ErrorCode.BadValue, "The index name '_id_' is reserved for the _id index");
     }
     const stored: Doc = { v: 2, key, name: spec.name };
     for (const [option, value] of Object.entries(spec)) {
-      if (option === 'key' || option === 'name' || option === 'v' || option === 'background' || option === 'ns') continue;
+      if (option === 'key' || option === 'name' || option === 'v' || option === 'background' || option === 'ns' || option === 'collation') continue;
       stored[option] = value;
     }
+    if (collation) stored.collation = collation;
     if (sameValue(key, { _id: 1 })) fail(ErrorCode.IndexOptionsConflict, 'Index already exists with a different name: _id_');
     const sameName = this.indexes.find((i) => i.name === spec.name);
     const sameKey = this.indexes.find((i) => sameValue(i.keyPattern, key));

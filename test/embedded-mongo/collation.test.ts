@@ -104,3 +104,30 @@ describe('every command that takes a collation', () => {
     expect((await serverError(coll.find({}, { collation: { strength: 2 } as never }).toArray())).code).toBe(40414);
   });
 });
+
+describe('collations on indexes and collections', () => {
+  it('a unique index with a collation refuses keys equal by it, and lists the full collation', async () => {
+    const users = suite().db.collection<Word>('users');
+    await users.createIndex({ w: 1 }, { unique: true, collation: en(2), name: 'w_ci' });
+    await users.insertOne({ _id: 1, w: 'Ann' });
+    const err = await serverError(users.insertOne({ _id: 2, w: 'ANN' }));
+    expect(err.code).toBe(11000);
+    await users.insertOne({ _id: 3, w: 'Änn' }); // strength 2 tells diacritics apart
+    expect((await serverError(users.updateOne({ _id: 3 }, { $set: { w: 'ann' } }))).code).toBe(11000);
+    const spec = (await users.listIndexes().toArray()).find((i) => i.name === 'w_ci');
+    expect(spec?.collation).toMatchObject({ locale: 'en', strength: 2, caseLevel: false, caseFirst: 'off', numericOrdering: false, alternate: 'non-ignorable', maxVariable: 'punct', normalization: false, backwards: false });
+  });
+
+  it("a collection's default collation applies to its queries and indexes unless one is given", async () => {
+    const { db } = suite();
+    const names = await db.createCollection<Word>('names', { collation: { locale: 'fr', strength: 1 } });
+    await names.insertMany([{ _id: 1, w: 'élan' }, { _id: 2, w: 'Elan' }, { _id: 3, w: 'elan' }]);
+    expect(await names.countDocuments({ w: 'ELAN' })).toBe(3);
+    expect(await names.countDocuments({ w: 'ELAN' }, { collation: { locale: 'simple' } })).toBe(0);
+    await names.createIndex({ w: 1 }, { name: 'w_1' });
+    const spec = (await names.listIndexes().toArray()).find((i) => i.name === 'w_1');
+    expect(spec?.collation).toMatchObject({ locale: 'fr', strength: 1 });
+    const [info] = await db.listCollections({ name: 'names' }).toArray();
+    expect((info as { options?: { collation?: object } }).options?.collation).toMatchObject({ locale: 'fr', strength: 1 });
+  });
+});
