@@ -462,6 +462,17 @@ function update(cmd: Doc, db: string, ctx: CommandContext): Doc {
   return writeReply({ n, nModified, ...(upserted.length ? { upserted } : {}) }, writeErrors);
 }
 
+/** One delete statement (`{q, limit, collation, hint}`); returns how many documents went. */
+function runDelete(ctx: CommandContext, db: string, name: string, stmt: Doc, variables: Doc | undefined): number {
+  ctx.store.refuseView(db, name);
+  const limit = toNumber(stmt.limit, 0);
+  if (limit !== 0 && limit !== 1) fail(ErrorCode.FailedToParse, `The limit field in delete objects must be 0 or 1. Got ${limit}`);
+  const collection = ctx.store.collection(db, name);
+  const matches = select(collection, stmt.q ?? {}, { limit, collation: stmt.collation, variables, hint: stmt.hint });
+  for (const record of matches) collection!.remove(record);
+  return matches.length;
+}
+
 function deleteCommand(cmd: Doc, db: string, ctx: CommandContext): Doc {
   const name = collectionArg(cmd, 'delete', db);
   const variables = letArg(cmd, 'delete');
@@ -469,14 +480,80 @@ function deleteCommand(cmd: Doc, db: string, ctx: CommandContext): Doc {
   parseStatements(cmd.deletes, 'delete.deletes', DELETE_STATEMENT_FIELDS);
   ctx.store.refuseView(db, name);
   const writeErrors = eachStatement<Doc>(cmd, cmd.deletes, 'delete.deletes', (stmt) => {
-    const limit = toNumber(stmt.limit, 0);
-    if (limit !== 0 && limit !== 1) fail(ErrorCode.FailedToParse, `The limit field in delete objects must be 0 or 1. Got ${limit}`);
-    const collection = ctx.store.collection(db, name);
-    const matches = select(collection, stmt.q ?? {}, { limit, collation: stmt.collation, variables, hint: stmt.hint });
-    for (const record of matches) collection!.remove(record);
-    n += matches.length;
+    n += runDelete(ctx, db, name, stmt, variables);
   });
   return writeReply({ n }, writeErrors);
+}
+
+const BULK_INSERT_FIELDS = new Set(['insert', 'document']);
+const BULK_UPDATE_FIELDS = new Set(['update', 'filter', 'updateMods', 'multi', 'upsert', 'arrayFilters', 'hint', 'collation', 'sort', 'constants']);
+const BULK_DELETE_FIELDS = new Set(['delete', 'filter', 'multi', 'hint', 'collation']);
+
+/**
+ * MongoDB 8.0's client-level bulkWrite (run on admin): inserts, updates and deletes across
+ * namespaces (`nsInfo`), one result per operation in a cursor (errors only with errorsOnly).
+ */
+function bulkWrite(cmd: Doc, db: string, ctx: CommandContext): EncodedDocument {
+  if (db !== 'admin') fail(13, 'bulkWrite may only be run against the admin database.');
+  const nsInfo = cmd.nsInfo;
+  if (!Array.isArray(nsInfo) || nsInfo.length === 0) fail(ErrorCode.BadValue, "BSON field 'bulkWrite.nsInfo' is missing but a required field");
+  const namespaces = nsInfo.map((info: unknown) => {
+    if (!isPlainObject(info)) fail(ErrorCode.TypeMismatch, "BSON field 'bulkWrite.nsInfo' is the wrong type, expected type 'object'");
+    checkKnownFields(info, new Set(['ns', 'collectionUUID', 'encryptionInformation', 'isTimeseriesNamespace']), 'bulkWrite.nsInfo');
+    refuse(info, 'bulkWrite nsInfo', ['collectionUUID', 'encryptionInformation', 'isTimeseriesNamespace']);
+    return namespaceArg(info, 'ns');
+  });
+  const ops = cmd.ops;
+  if (!Array.isArray(ops) || ops.length === 0) fail(ErrorCode.BadValue, "BSON field 'bulkWrite.ops' is missing but a required field");
+  for (const op of ops) {
+    if (!isPlainObject(op)) fail(ErrorCode.TypeMismatch, "BSON field 'bulkWrite.ops' is the wrong type, expected type 'object'");
+    const kind = Object.keys(op)[0];
+    const known = kind === 'insert' ? BULK_INSERT_FIELDS : kind === 'update' ? BULK_UPDATE_FIELDS : kind === 'delete' ? BULK_DELETE_FIELDS : undefined;
+    if (!known) fail(ErrorCode.FailedToParse, `Unrecognized bulkWrite operation: ${String(kind)}`);
+    checkKnownFields(op, known, 'bulkWrite.ops');
+    const index = toNumber(op[kind]);
+    if (index === undefined || !Number.isInteger(index) || index < 0 || index >= namespaces.length) fail(ErrorCode.BadValue, `BulkWrite ops entry ${kind} index ${String(op[kind])} is out of bounds`);
+    if (kind === 'update') parseUpdateStatement({ multi: op.multi, sort: op.sort });
+  }
+  const ordered = cmd.ordered === undefined ? true : truthy(cmd.ordered);
+  const errorsOnly = truthy(cmd.errorsOnly);
+  const bypass = truthy(cmd.bypassDocumentValidation);
+  const variables = letArg(cmd, 'bulkWrite');
+  const totals = { nErrors: 0, nInserted: 0, nUpserted: 0, nMatched: 0, nModified: 0, nDeleted: 0 };
+  const results: Doc[] = [];
+  for (let idx = 0; idx < ops.length; idx++) {
+    const op = ops[idx] as Doc;
+    const { db: opDb, name } = namespaces[toNumber(op[Object.keys(op)[0]])!];
+    try {
+      let result: Doc;
+      if ('insert' in op) {
+        if (!isPlainObject(op.document)) fail(ErrorCode.TypeMismatch, "BSON field 'bulkWrite.ops.document' is the wrong type, expected type 'object'");
+        ctx.store.ensureCollection(opDb, name).collection.insert(Collection.withId(op.document), bypass);
+        totals.nInserted++;
+        result = { n: 1 };
+      } else if ('update' in op) {
+        const stmt: UpdateStatement = { q: op.filter, u: op.updateMods, multi: op.multi, upsert: op.upsert, arrayFilters: op.arrayFilters, hint: op.hint, collation: op.collation, sort: op.sort, c: op.constants };
+        const outcome = runUpdate(ctx, opDb, name, stmt, variables, bypass);
+        if (outcome.upsertedId !== undefined) totals.nUpserted++;
+        totals.nMatched += outcome.matched;
+        totals.nModified += outcome.modified;
+        result = { n: outcome.upsertedId !== undefined ? 1 : outcome.matched, nModified: outcome.modified, ...(outcome.upsertedId !== undefined ? { upserted: { _id: outcome.upsertedId } } : {}) };
+      } else {
+        const n = runDelete(ctx, opDb, name, { q: op.filter, limit: truthy(op.multi) ? 0 : 1, collation: op.collation, hint: op.hint }, variables);
+        totals.nDeleted += n;
+        result = { n };
+      }
+      if (!errorsOnly) results.push({ ok: new Double(1), idx, ...result });
+    } catch (err) {
+      const failure = asServerError(err);
+      totals.nErrors++;
+      results.push({ ok: new Double(0), idx, code: failure.code, codeName: failure.codeName, errmsg: failure.message, ...failure.extra });
+      if (ordered) break;
+    }
+  }
+  const ns = 'admin.$cmd.bulkWrite';
+  const batch = ctx.cursors.first(ns, results, (d) => d, { batchSize: cursorBatchSize(cmd, 'bulkWrite') });
+  return encodeCursorReply('firstBatch', batch.docs, batch.id, ns, totals);
 }
 
 function find(cmd: Doc, db: string, ctx: CommandContext): EncodedDocument {
@@ -850,6 +927,8 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   insert: { fields: ['documents', 'ordered', 'bypassDocumentValidation'], run: insert },
   /** `{n, nModified, upserted?, writeErrors?}`; operators, replacement or pipeline; multi, upsert, arrayFilters. */
   update: { fields: ['updates', 'ordered', 'bypassDocumentValidation', 'let'], run: update },
+  /** MongoDB 8.0 client bulkWrite: `{cursor: {firstBatch: [{ok, idx, n, ...}]}, nErrors, nInserted, nUpserted, nMatched, nModified, nDeleted}`. */
+  bulkWrite: { fields: ['ops', 'nsInfo', 'ordered', 'bypassDocumentValidation', 'let', 'errorsOnly', 'cursor'], run: bulkWrite },
   /** `{n, writeErrors?}`; limit 0 (all) or 1. */
   delete: { fields: ['deletes', 'ordered', 'let'], run: deleteCommand },
   /** Cursor; filter, sort, projection, skip, limit, batchSize, singleBatch; equality on `_id` or indexed fields is a hash lookup. */
@@ -891,7 +970,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
 
 /** The commands of Stable API version 1 that this server has (apiStrict refuses the others, as mongod). */
 const API_V1_COMMANDS = new Set([
-  'abortTransaction', 'aggregate', 'collMod', 'commitTransaction', 'count', 'create', 'createIndexes', 'delete', 'drop',
+  'abortTransaction', 'aggregate', 'bulkWrite', 'collMod', 'commitTransaction', 'count', 'create', 'createIndexes', 'delete', 'drop',
   'dropDatabase', 'dropIndexes', 'endSessions', 'explain', 'find', 'findAndModify', 'getMore', 'hello', 'insert',
   'killCursors', 'listCollections', 'listIndexes', 'ping', 'update',
 ]);

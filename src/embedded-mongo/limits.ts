@@ -51,7 +51,7 @@ export const UNSUPPORTED: readonly Limitation[] = [
   { feature: 'Decimal128 arithmetic and comparisons', answer: 'supported at double precision (about 15 significant digits); stored values keep their exact bytes until changed' },
   { feature: 'Long values beyond 2^53 in comparisons and arithmetic', answer: 'compared at double precision; stored values keep their exact bytes until changed' },
   { feature: 'numeric types in aggregation output and in array elements added by $push/$addToSet', answer: 'integral values come back as Int32 (or Double when out of range) unless they pass through unchanged from a stored field' },
-  { feature: "the client-level bulkWrite command (MongoClient.bulkWrite, new in 8.0; collection bulkWrite works)", answer: 'code 59 CommandNotFound' },
+  { feature: "client bulkWrite nsInfo options collectionUUID, encryptionInformation, isTimeseriesNamespace", answer: 'code 115 CommandNotSupported' },
   { feature: 'authentication (saslStart, ...), replication, sharding, OP_COMPRESSED', answer: 'not advertised; the commands answer code 59 CommandNotFound; unknown opcodes close the connection' },
 ];
 

@@ -4,6 +4,7 @@
  * Written from MongoDB's documentation (update command, let option, field names); runs unchanged
  * against a real 8.0 server when MONGODB_URI is set.
  */
+import { MongoClientBulkWriteError } from 'mongodb';
 import { driverSuite, serverError } from './driver';
 
 const suite = driverSuite('crud8');
@@ -120,5 +121,47 @@ describe('_id field names', () => {
     expect(await coll.countDocuments()).toBe(0);
     await coll.insertOne({ _id: { a: 1 }, $price: 5 } as never);
     expect(await coll.countDocuments()).toBe(1);
+  });
+});
+
+describe('client bulkWrite (new in 8.0)', () => {
+  it('runs inserts, updates (with sort), replaces and deletes across collections, with verbose results', async () => {
+    const { client, db } = suite();
+    const a = `${db.databaseName}.bulk_a`;
+    const b = `${db.databaseName}.bulk_b`;
+    await db.collection('bulk_a').insertMany([{ _id: 1, n: 1 } as never, { _id: 2, n: 2 } as never]);
+    const res = await client.bulkWrite(
+      [
+        { name: 'insertOne', namespace: b, document: { _id: 10, n: 10 } as never },
+        { name: 'updateOne', namespace: a, filter: {}, update: { $set: { top: true } }, sort: { n: -1 } },
+        { name: 'updateMany', namespace: a, filter: { n: { $gte: 1 } }, update: { $inc: { n: 100 } } },
+        { name: 'replaceOne', namespace: b, filter: { _id: 11 } as never, replacement: { n: 11 }, upsert: true },
+        { name: 'deleteOne', namespace: a, filter: { _id: 1 } as never },
+      ],
+      { verboseResults: true },
+    );
+    expect(res).toMatchObject({ insertedCount: 1, matchedCount: 3, modifiedCount: 3, upsertedCount: 1, deletedCount: 1 });
+    expect(res.updateResults?.get(1)).toMatchObject({ matchedCount: 1, modifiedCount: 1, didUpsert: false });
+    expect(res.updateResults?.get(3)).toMatchObject({ didUpsert: true, upsertedId: 11 });
+    expect(await db.collection('bulk_a').find().toArray()).toEqual([{ _id: 2, n: 102, top: true }]);
+    expect(await db.collection('bulk_b').countDocuments()).toBe(2);
+  });
+
+  it('reports write errors by operation index; unordered goes on', async () => {
+    const { client, db } = suite();
+    const ns = `${db.databaseName}.bulk_err`;
+    const err = await client
+      .bulkWrite(
+        [
+          { name: 'insertOne', namespace: ns, document: { _id: 1 } as never },
+          { name: 'insertOne', namespace: ns, document: { _id: 1 } as never },
+          { name: 'insertOne', namespace: ns, document: { _id: 2 } as never },
+        ],
+        { ordered: false },
+      )
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MongoClientBulkWriteError);
+    expect((err as MongoClientBulkWriteError).writeErrors.get(1)?.code).toBe(11000);
+    expect(await db.collection('bulk_err').countDocuments()).toBe(2);
   });
 });

@@ -173,6 +173,26 @@ const COMMANDS: Record<string, Case[]> = {
       },
     },
   ],
+  'client bulkWrite': [
+    {
+      option: 'let, ordered, bypassDocumentValidation, comment, verboseResults (errorsOnly), per-operation sort, collation, hint, arrayFilters',
+      run: (c) =>
+        suite().client.bulkWrite(
+          [
+            { name: 'updateOne', namespace: c.namespace, filter: {}, update: { $set: { s: 'top' } }, sort: { a: -1 }, hint: { a: 1 } },
+            { name: 'updateMany', namespace: c.namespace, filter: { s: 'A' }, update: { $set: { ci: true } }, collation: { locale: 'en', strength: 2 } },
+            { name: 'updateOne', namespace: c.namespace, filter: { _id: 1 } as never, update: { $set: { 'tags.$[t]': 0 } }, arrayFilters: [{ t: 1 }] },
+            { name: 'deleteOne', namespace: c.namespace, filter: { $expr: { $eq: ['$a', '$$x'] } } },
+          ],
+          { ordered: true, let: { x: { $add: [1, 1] } }, bypassDocumentValidation: true, comment: 'why', verboseResults: false },
+        ),
+      honoured: async (r, c) => {
+        expect(r).toMatchObject({ matchedCount: 4, modifiedCount: 4, deletedCount: 1 });
+        expect((await c.findOne({ s: 'top' }))?._id).toBe(5);
+        expect((await c.findOne({ _id: 1 }))?.tags).toEqual([0, 2]);
+      },
+    },
+  ],
   createIndexes: [
     { option: 'unique', run: (c) => c.createIndex({ s: 1 }, { unique: true }).then(() => c.insertOne({ _id: 6, a: 6, s: 'a' })).catch((e: MongoServerError) => e.code), honoured: same(11000) },
     { option: 'sparse', run: (c) => c.createIndex({ z: 1 }, { unique: true, sparse: true }).then(() => c.insertOne({ _id: 6, a: 6, s: '' })), honoured: countIs(6) },
