@@ -7,23 +7,24 @@
  */
 import { Double, Long, type Document } from 'bson';
 import { Aggregator } from 'mingo';
-import { ErrorCode, MongoServerError, fail, unsupported } from './errors';
-import type { CursorRegistry } from './cursors';
-import { CollationRanks, checkCollatedStages, normalizeCollation, parseCollation } from './collation';
-import { checkFilter, checkPipeline } from './limits';
+import { ErrorCode, fail, unsupported } from './errors';
+import {
+  asServerError, checkKnownFields, collectionArg, cursorBatchSize, cursorReply, letArg, namespaceArg, nonNegative, numberArg,
+  objectArg, ok, refuse, truthy, type CommandContext,
+} from './args';
+import { CollationRanks, checkCollatedStages, parseCollation } from './collation';
+import { checkPipeline } from './limits';
+import {
+  collMod, create, createIndexes, drop, dropDatabase, dropIndexes, listCollections, listDatabases, listIndexes, renameCollection,
+} from './namespaces';
 import { runWriteStage } from './outputs';
 import { compileProjection, evaluateVariables, mingoOptions, select, type Projector, type SelectOptions } from './query';
-import { Collection, defaultIndexName, validateCollectionName, validateDatabaseName, type DocRecord, type Store } from './store';
+import { Collection, validateCollectionName, validateDatabaseName } from './store';
 import { applyUpdate, buildUpsert, updateKind } from './update';
-import { Validator, parseValidation, type ValidationOptions } from './validation';
 import { idFirst, isPlainObject, keyOf, orderLike, retype, toNumber, toView, toViewDoc, valuesAtPath, type Doc } from './values';
 import { EncodedDocument, MAX_BSON_OBJECT_SIZE, MAX_MESSAGE_SIZE_BYTES, MAX_WRITE_BATCH_SIZE, encodeCursorReply, type ReplyBody } from './wire';
 
-export interface CommandContext {
-  readonly store: Store;
-  readonly cursors: CursorRegistry;
-  readonly connectionId: number;
-}
+export type { CommandContext } from './args';
 
 /** One row of the command table. */
 export interface CommandSpec {
@@ -52,76 +53,6 @@ export const OP_QUERY_COMMANDS = new Set(['hello', 'isMaster', 'ismaster']);
 const MAX_WIRE_VERSION = 25;
 const SERVER_VERSION = '8.0.0';
 const VERSION_ARRAY = [8, 0, 0, 0];
-
-// --- argument helpers ----------------------------------------------------------------------------
-
-function asServerError(err: unknown): MongoServerError {
-  if (err instanceof MongoServerError) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  // mingo rejects unknown operators and malformed expressions with its own error class.
-  if (err instanceof Error && err.constructor.name === 'MingoError') return new MongoServerError(ErrorCode.BadValue, message);
-  return new MongoServerError(ErrorCode.InternalError, `embedded MongoDB internal error: ${message}`);
-}
-
-function collectionArg(cmd: Doc, command: string, db: string): string {
-  const name = cmd[command];
-  if (typeof name !== 'string') {
-    fail(ErrorCode.InvalidNamespace, `collection name has invalid type ${name === null ? 'null' : typeof name}`);
-  }
-  return validateCollectionName(db, name);
-}
-
-function numberArg(cmd: Doc, command: string, field: string): number | undefined {
-  const value = cmd[field];
-  if (value === undefined || value === null) return undefined;
-  const n = toNumber(value);
-  if (n === undefined) fail(ErrorCode.TypeMismatch, `BSON field '${command}.${field}' is the wrong type '${typeof value}', expected types '[long, int, decimal, double]'`);
-  return n;
-}
-
-function nonNegative(cmd: Doc, command: string, field: string): number | undefined {
-  const n = numberArg(cmd, command, field);
-  if (n !== undefined && n < 0) fail(ErrorCode.BadValue, `BSON field '${field}' value must be >= 0, actual value '${n}'`);
-  return n === undefined ? undefined : Math.trunc(n);
-}
-
-function objectArg(cmd: Doc, command: string, field: string): Doc | undefined {
-  const value = cmd[field];
-  if (value === undefined || value === null) return undefined;
-  if (!isPlainObject(value)) fail(ErrorCode.TypeMismatch, `BSON field '${command}.${field}' is the wrong type '${Array.isArray(value) ? 'array' : typeof value}', expected type 'object'`);
-  return value;
-}
-
-/** `let`: each variable is an expression, evaluated once before the command runs. */
-function letArg(cmd: Doc, command: string): Doc | undefined {
-  return evaluateVariables(objectArg(cmd, command, 'let'));
-}
-
-function truthy(value: unknown): boolean {
-  if (value === undefined || value === null || value === false) return false;
-  const n = toNumber(value);
-  return n === undefined ? Boolean(value) : n !== 0;
-}
-
-function refuse(cmd: Doc, command: string, fields: string[]): void {
-  for (const field of fields) if (truthy(cmd[field])) unsupported(`${command} option '${field}'`);
-}
-
-function cursorBatchSize(cmd: Doc, command: string): number | undefined {
-  const cursor = objectArg(cmd, command, 'cursor');
-  if (!cursor || cursor.batchSize === undefined) return undefined;
-  const n = toNumber(cursor.batchSize);
-  if (n === undefined || n < 0) fail(ErrorCode.BadValue, 'batchSize must be non-negative');
-  return n;
-}
-
-function cursorReply<T>(ctx: CommandContext, ns: string, items: readonly T[], render: (item: T) => Doc, options: { batchSize?: number; singleBatch?: boolean; noTimeout?: boolean } = {}): EncodedDocument {
-  const batch = ctx.cursors.first(ns, items, render, options);
-  return encodeCursorReply('firstBatch', batch.docs, batch.id, ns);
-}
-
-/** mongod sends `ok` as a double. */
-const ok = (reply: Doc = {}): Doc => ({ ...reply, ok: new Double(1) });
 
 // --- handlers --------------------------------------------------------------------------------------
 
@@ -158,174 +89,6 @@ function buildInfo(): Doc {
     maxBsonObjectSize: MAX_BSON_OBJECT_SIZE,
     storageEngines: ['embedded'],
   });
-}
-
-function approximateSize(collection: Collection): number {
-  return collection.docs.size * 256 + 4096 * (collection.indexes.length + 1);
-}
-
-function listDatabases(cmd: Doc, _db: string, ctx: CommandContext): Doc {
-  let databases: Doc[] = [...ctx.store.databases.values()].map((database) => {
-    const sizeOnDisk = [...database.collections.values()].reduce((n, c) => n + approximateSize(c), 0);
-    return { name: database.name, sizeOnDisk, empty: false };
-  });
-  const filter = objectArg(cmd, 'listDatabases', 'filter');
-  if (filter) {
-    checkFilter(filter);
-    databases = new Aggregator([{ $match: toViewDoc(filter) }], mingoOptions()).run(databases);
-  }
-  if (truthy(cmd.nameOnly)) return ok({ databases: databases.map((d) => ({ name: d.name })) });
-  const totalSize = databases.reduce((n, d) => n + (d.sizeOnDisk as number), 0);
-  return ok({ databases, totalSize, totalSizeMb: Math.round(totalSize / 1024 / 1024) });
-}
-
-function dropDatabase(_cmd: Doc, db: string, ctx: CommandContext): Doc {
-  ctx.store.dropDatabase(db);
-  return ok();
-}
-
-function viewDefinition(cmd: Doc, command: string, db: string): { viewOn: string; pipeline: Doc[] } {
-  const viewOn = cmd.viewOn;
-  if (typeof viewOn !== 'string') fail(ErrorCode.TypeMismatch, `BSON field '${command}.viewOn' is the wrong type, expected type 'string'`);
-  validateCollectionName(db, viewOn);
-  const pipeline = checkPipeline(cmd.pipeline ?? []);
-  for (const stage of pipeline) {
-    const stageName = Object.keys(stage)[0];
-    if (stageName === '$out' || stageName === '$merge') fail(ErrorCode.OptionNotSupportedOnView, `${stageName} cannot be used in a view definition`);
-  }
-  return { viewOn, pipeline };
-}
-
-function create(cmd: Doc, db: string, ctx: CommandContext): Doc {
-  const name = collectionArg(cmd, 'create', db);
-  refuse(cmd, 'create', ['capped', 'timeseries', 'expireAfterSeconds', 'clusteredIndex', 'encryptedFields']);
-  if (cmd.autoIndexId !== undefined && !truthy(cmd.autoIndexId)) unsupported("create option 'autoIndexId: false'");
-  const idIndex = objectArg(cmd, 'create', 'idIndex');
-  if (idIndex && (keyOf(toView(idIndex.key)) !== keyOf({ _id: 1 }) || Object.keys(idIndex).some((k) => !['key', 'name', 'v', 'ns'].includes(k)))) unsupported("create option 'idIndex' other than {key: {_id: 1}, name: '_id_'}");
-  const collation = normalizeCollation(cmd.collation);
-  if (ctx.store.collection(db, name) || ctx.store.view(db, name)) fail(ErrorCode.NamespaceExists, `Collection ${db}.${name} already exists.`);
-  if (cmd.viewOn !== undefined || cmd.pipeline !== undefined) {
-    if (cmd.viewOn === undefined) fail(ErrorCode.BadValue, "'pipeline' requires 'viewOn' to also be specified");
-    for (const field of ['validator', 'validationLevel', 'validationAction', 'indexOptionDefaults', 'storageEngine', 'size', 'max', 'idIndex', 'changeStreamPreAndPostImages']) {
-      if (cmd[field] !== undefined) fail(ErrorCode.InvalidOptions, `option not supported on a view: ${field}`);
-    }
-    if (collation) unsupported("create option 'collation' on a view");
-    ctx.store.createView(db, { name, ...viewDefinition(cmd, 'create', db) });
-    return ok();
-  }
-  const validation = parseValidation(cmd);
-  const validator = validation && Object.keys(validation.validator).length ? new Validator(validation) : undefined;
-  const { collection } = ctx.store.ensureCollection(db, name);
-  collection.validator = validator;
-  collection.options = { ...validation, ...(collation ? { collation } : {}) };
-  return ok();
-}
-
-/**
- * collMod: the validator and its level/action, a view's definition, an index's `hidden` and
- * `expireAfterSeconds`. Other changes are refused (limits.UNSUPPORTED).
- */
-function collMod(cmd: Doc, db: string, ctx: CommandContext): Doc {
-  const name = collectionArg(cmd, 'collMod', db);
-  refuse(cmd, 'collMod', ['timeseries', 'cappedSize', 'cappedMax', 'expireAfterSeconds', 'dryRun', 'changeStreamPreAndPostImages', 'recordIdsReplicated']);
-  const view = ctx.store.view(db, name);
-  if (view) {
-    for (const field of ['validator', 'validationLevel', 'validationAction', 'index']) if (cmd[field] !== undefined) fail(ErrorCode.InvalidOptions, `option not supported on a view: ${field}`);
-    if (cmd.viewOn !== undefined || cmd.pipeline !== undefined) {
-      if (cmd.viewOn === undefined || cmd.pipeline === undefined) fail(ErrorCode.InvalidOptions, 'Must specify both \'viewOn\' and \'pipeline\' when modifying a view and auth is enabled');
-      Object.assign(view, viewDefinition(cmd, 'collMod', db));
-    }
-    return ok();
-  }
-  const collection = ctx.store.collection(db, name);
-  if (!collection) fail(ErrorCode.NamespaceNotFound, `ns does not exist: ${db}.${name}`);
-  if (cmd.viewOn !== undefined || cmd.pipeline !== undefined) fail(ErrorCode.InvalidOptions, `option only supported on a view: ${cmd.viewOn !== undefined ? 'viewOn' : 'pipeline'}`);
-  const reply: Doc = {};
-  if (cmd.index !== undefined) Object.assign(reply, modifyIndex(collection, objectArg(cmd, 'collMod', 'index')!));
-  if (cmd.validator !== undefined || cmd.validationLevel !== undefined || cmd.validationAction !== undefined) {
-    const current = collection.validator?.options ?? (collection.options.validationLevel ? (collection.options as ValidationOptions) : undefined);
-    const validation = parseValidation(cmd, current)!;
-    collection.validator = Object.keys(validation.validator).length ? new Validator(validation) : undefined;
-    collection.options = { ...collection.options, ...validation };
-  }
-  return ok(reply);
-}
-
-function modifyIndex(collection: Collection, spec: Doc): Doc {
-  for (const field of Object.keys(spec)) {
-    if (!['keyPattern', 'name', 'hidden', 'expireAfterSeconds'].includes(field)) unsupported(`collMod index option '${field}'`);
-  }
-  const index = typeof spec.name === 'string'
-    ? collection.indexes.find((i) => i.name === spec.name)
-    : collection.indexes.find((i) => keyOf(toView(i.keyPattern)) === keyOf(toView(spec.keyPattern)));
-  if (!index) fail(ErrorCode.IndexNotFound, `cannot find index ${JSON.stringify(toView(spec.name ?? spec.keyPattern))} for ns ${collection.ns}`);
-  const reply: Doc = {};
-  for (const option of ['hidden', 'expireAfterSeconds'] as const) {
-    if (spec[option] === undefined) continue;
-    if (option === 'expireAfterSeconds' && index.expireAfterSeconds === undefined) fail(ErrorCode.InvalidOptions, 'no expireAfterSeconds field to update');
-    reply[`${option}_old`] = index.spec[option] ?? false;
-    reply[`${option}_new`] = spec[option];
-  }
-  collection.modifyIndex(index.name, { hidden: spec.hidden, expireAfterSeconds: spec.expireAfterSeconds });
-  return reply;
-}
-
-function drop(cmd: Doc, db: string, ctx: CommandContext): Doc {
-  const name = collectionArg(cmd, 'drop', db);
-  const dropped = ctx.store.dropCollection(db, name);
-  if (!dropped) return ok();
-  return ok({ nIndexesWas: dropped.indexes.length + 1, ns: dropped.ns });
-}
-
-function namespaceArg(cmd: Doc, field: string): { db: string; name: string } {
-  const ns = cmd[field];
-  const dot = typeof ns === 'string' ? ns.indexOf('.') : -1;
-  if (typeof ns !== 'string' || dot <= 0) fail(ErrorCode.InvalidNamespace, `Invalid namespace specified '${String(ns)}'`);
-  const db = validateDatabaseName(ns.slice(0, dot));
-  return { db, name: validateCollectionName(db, ns.slice(dot + 1)) };
-}
-
-/** renameCollection (run on admin): the documents, indexes and validator move; dropTarget replaces an existing target. */
-function renameCollection(cmd: Doc, db: string, ctx: CommandContext): Doc {
-  if (db !== 'admin') fail(13, 'renameCollection may only be run against the admin database.');
-  const from = namespaceArg(cmd, 'renameCollection');
-  const to = namespaceArg(cmd, 'to');
-  if (ctx.store.view(from.db, from.name)) unsupported('renameCollection of a view');
-  const source = ctx.store.collection(from.db, from.name);
-  if (!source) fail(ErrorCode.NamespaceNotFound, `Source collection ${from.db}.${from.name} does not exist`);
-  if (from.db === to.db && from.name === to.name) fail(ErrorCode.IllegalOperation, "Can't rename a collection to itself");
-  if (ctx.store.collection(to.db, to.name) || ctx.store.view(to.db, to.name)) {
-    if (!truthy(cmd.dropTarget)) fail(ErrorCode.NamespaceExists, 'target namespace exists');
-    ctx.store.refuseView(to.db, to.name);
-  }
-  const target = new Collection(to.db, to.name, source.options);
-  target.validator = source.validator;
-  for (const index of source.indexes) target.createIndex(index.spec);
-  for (const record of source.docs.values()) target.insert(record.typed, true);
-  ctx.store.dropCollection(from.db, from.name);
-  ctx.store.replaceCollection(target);
-  return ok();
-}
-
-function listCollections(cmd: Doc, db: string, ctx: CommandContext): ReplyBody {
-  const database = ctx.store.database(db);
-  let entries: Doc[] = [...(database?.collections.values() ?? [])].map((c) => ({
-    name: c.name,
-    type: 'collection',
-    options: c.options,
-    info: { readOnly: false, uuid: c.uuid },
-    idIndex: { v: 2, key: { _id: 1 }, name: '_id_' },
-  }));
-  for (const view of database?.views.values() ?? []) {
-    entries.push({ name: view.name, type: 'view', options: { viewOn: view.viewOn, pipeline: view.pipeline }, info: { readOnly: true } });
-  }
-  const filter = objectArg(cmd, 'listCollections', 'filter');
-  if (filter) {
-    checkFilter(filter);
-    entries = new Aggregator([{ $match: toViewDoc(filter) }], mingoOptions()).run(entries);
-  }
-  if (truthy(cmd.nameOnly)) entries = entries.map((e) => ({ name: e.name, type: e.type }));
-  return cursorReply(ctx, `${db}.$cmd.listCollections`, entries, (e) => e, { batchSize: cursorBatchSize(cmd, 'listCollections') });
 }
 
 /** Runs each statement of a batched write; ordered batches stop at the first error. Returns the write errors. */
@@ -380,13 +143,6 @@ interface UpdateStatement {
 /** The fields of one statement of `update.updates` and `delete.deletes`, as mongod 8.0 parses them. */
 const UPDATE_STATEMENT_FIELDS = new Set(['q', 'u', 'c', 'upsert', 'multi', 'arrayFilters', 'collation', 'hint', 'sort', 'upsertSupplied']);
 const DELETE_STATEMENT_FIELDS = new Set(['q', 'limit', 'collation', 'hint']);
-
-/** 40415 for a field mongod does not know, as for the command's own fields. */
-function checkKnownFields(doc: Doc, known: { has(field: string): boolean }, path: string): void {
-  for (const field of Object.keys(doc)) {
-    if (!known.has(field)) fail(ErrorCode.UnknownField, `BSON field '${path}.${field}' is an unknown field.`);
-  }
-}
 
 interface UpdateOutcome {
   matched: number;
@@ -823,68 +579,6 @@ function distinct(cmd: Doc, db: string, ctx: CommandContext): Doc {
     }
   }
   return ok({ values });
-}
-
-function createIndexes(cmd: Doc, db: string, ctx: CommandContext): Doc {
-  const name = collectionArg(cmd, 'createIndexes', db);
-  const specs = cmd.indexes;
-  if (!Array.isArray(specs) || specs.length === 0) fail(ErrorCode.BadValue, "Must specify at least one index to create");
-  if (cmd.commitQuorum !== undefined) fail(ErrorCode.BadValue, "Standalones can't specify commitQuorum");
-  const { collection, created } = ctx.store.ensureCollection(db, name);
-  const before = collection.indexes.length + 1;
-  for (const spec of specs) {
-    if (!isPlainObject(spec)) fail(ErrorCode.TypeMismatch, 'index specifications must be objects');
-    const withName = spec.name === undefined && isPlainObject(spec.key) ? { ...spec, name: defaultIndexName(spec.key) } : spec;
-    collection.createIndex(withName);
-  }
-  const after = collection.indexes.length + 1;
-  return ok({
-    numIndexesBefore: before,
-    numIndexesAfter: after,
-    createdCollectionAutomatically: created,
-    ...(before === after ? { note: 'all indexes already exist' } : {}),
-  });
-}
-
-function listIndexes(cmd: Doc, db: string, ctx: CommandContext): ReplyBody {
-  const name = collectionArg(cmd, 'listIndexes', db);
-  ctx.store.refuseView(db, name);
-  const collection = ctx.store.collection(db, name);
-  if (!collection) fail(ErrorCode.NamespaceNotFound, `ns does not exist: ${db}.${name}`);
-  return cursorReply(ctx, `${db}.${name}`, collection.indexSpecs(), (s) => s, { batchSize: cursorBatchSize(cmd, 'listIndexes') });
-}
-
-function dropIndexes(cmd: Doc, db: string, ctx: CommandContext): Doc {
-  const command = Object.keys(cmd)[0];
-  const name = collectionArg(cmd, command, db);
-  ctx.store.refuseView(db, name);
-  const collection = ctx.store.collection(db, name);
-  if (!collection) fail(ErrorCode.NamespaceNotFound, `ns not found ${db}.${name}`);
-  const nIndexesWas = collection.indexes.length + 1;
-  const target = cmd.index;
-  const names: string[] = [];
-  if (target === '*') {
-    names.push(...collection.indexes.map((i) => i.name));
-  } else if (typeof target === 'string') {
-    names.push(target);
-  } else if (Array.isArray(target)) {
-    names.push(...target.map(String));
-  } else if (isPlainObject(target)) {
-    const found = collection.indexes.find((i) => keyOf(toView(i.keyPattern)) === keyOf(toView(target)));
-    if (!found) {
-      if (keyOf(toView(target)) === keyOf({ _id: 1 })) fail(72, 'cannot drop _id index');
-      fail(ErrorCode.IndexNotFound, `can't find index with key: ${JSON.stringify(toView(target))}`);
-    }
-    names.push(found.name);
-  } else {
-    fail(ErrorCode.TypeMismatch, "BSON field 'dropIndexes.index' is missing but a required field");
-  }
-  for (const indexName of names) {
-    if (indexName === '_id_') fail(72, 'cannot drop _id index');
-    if (!collection.indexes.some((i) => i.name === indexName)) fail(ErrorCode.IndexNotFound, `index not found with name [${indexName}]`);
-  }
-  for (const indexName of names) collection.dropIndex(indexName);
-  return ok({ nIndexesWas, ...(target === '*' ? { msg: 'non-_id indexes dropped for collection' } : {}) });
 }
 
 function endSessions(): Doc {

@@ -34,7 +34,6 @@ describe('views', () => {
   });
 
   it('find, count, distinct and aggregate read through the pipeline, views on views too', async () => {
-    const { db } = suite();
     const view = coll('activeOrders');
     expect(await view.find({ qty: { $gt: 1 } }, { projection: { item: 1 } }).sort({ qty: -1 }).skip(1).limit(1).toArray()).toEqual([{ _id: 1, item: 'pen' }]);
     expect(await view.countDocuments()).toBe(3);
@@ -106,7 +105,6 @@ describe('validators', () => {
   });
 
   it('reports type, range and enum failures per property', async () => {
-    const { db } = suite();
     const err = await validationError(coll('students').insertOne({ _id: 2, name: 'Bo', year: new Int32(2000), gpa: new Int32(3), house: 'green' } as never));
     const [rule] = (err.errInfo as { details: { schemaRulesNotSatisfied: { propertiesNotSatisfied: unknown[] }[] } }).details.schemaRulesNotSatisfied;
     expect(rule).toEqual({
@@ -121,7 +119,6 @@ describe('validators', () => {
   });
 
   it('checks updates, upserts and findAndModify; bypassDocumentValidation skips the check', async () => {
-    const { db } = suite();
     const students = coll('students');
     await validationError(students.updateOne({ _id: 3 }, { $unset: { name: '' } }));
     await validationError(students.updateOne({ _id: 9 }, { $set: { name: 'Up' } }, { upsert: true }));
