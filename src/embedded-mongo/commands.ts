@@ -482,12 +482,25 @@ function runStages(ctx: CommandContext, db: string, records: readonly { key: str
 }
 
 /** Stages that read server state rather than a collection; none is tracked here. */
-const ADMIN_STAGES = new Set(['$currentOp', '$listLocalSessions', '$listSessions', '$changeStream']);
+const ADMIN_STAGES = new Set(['$currentOp', '$listSessions', '$changeStream']);
 
 /** `aggregate: 1`: the pipeline starts from `$documents` (an array expression) instead of a collection. */
-function documentsInput(pipeline: unknown, variables: Doc | undefined): { docs: Doc[]; rest: unknown[] } {
+/**
+ * `$listLocalSessions` (first stage of aggregate: 1): the sessions this server has seen commands
+ * of and not seen ended. Without authentication every session belongs to the one unnamed user.
+ */
+function localSessions(spec: unknown, ctx: CommandContext): Doc[] {
+  if (!isPlainObject(spec)) fail(ErrorCode.TypeMismatch, '$listLocalSessions must be an object');
+  checkKnownFields(spec, new Set(['allUsers', 'users']), '$listLocalSessions');
+  const users = spec.users;
+  if (users !== undefined && (!Array.isArray(users) || users.length > 0)) return [];
+  return ctx.store.sessions.list();
+}
+
+function documentsInput(pipeline: unknown, variables: Doc | undefined, ctx: CommandContext): { docs: Doc[]; rest: unknown[] } {
   const [first, ...rest] = Array.isArray(pipeline) ? pipeline : [];
   const stage = isPlainObject(first) ? Object.keys(first)[0] : undefined;
+  if (stage === '$listLocalSessions') return { docs: localSessions(first.$listLocalSessions, ctx), rest };
   if (stage !== '$documents') {
     if (stage && ADMIN_STAGES.has(stage)) unsupported(`aggregation stage ${stage}`);
     fail(ErrorCode.InvalidNamespace, `{aggregate: 1} is not valid for '${stage ?? ''}'; a collection is required.`);
@@ -515,7 +528,7 @@ function aggregate(cmd: Doc, db: string, ctx: CommandContext): EncodedDocument {
     ns = `${db}.${name}`;
     docs = runPipeline(ctx, db, name, splitWrite(checkPipeline(cmd.pipeline)), options);
   } else if (toNumber(target) === 1) {
-    const input = documentsInput(cmd.pipeline, options.variables);
+    const input = documentsInput(cmd.pipeline, options.variables, ctx);
     ns = `${db}.$cmd.aggregate`;
     const records = input.docs.map((typed) => ({ key: keyOf(toView(typed._id)), typed, view: toViewDoc(typed) }));
     docs = runStages(ctx, db, records, splitWrite(checkPipeline(input.rest)), options);
@@ -581,7 +594,8 @@ function distinct(cmd: Doc, db: string, ctx: CommandContext): Doc {
   return ok({ values });
 }
 
-function endSessions(): Doc {
+function endSessions(cmd: Doc, _db: string, ctx: CommandContext): Doc {
+  if (Array.isArray(cmd.endSessions)) for (const lsid of cmd.endSessions) if (isPlainObject(lsid)) ctx.store.sessions.end(lsid.id);
   return ok();
 }
 
@@ -722,6 +736,7 @@ export function runCommand(command: Document, ctx: CommandContext, viaOpQuery = 
       }
     }
     checkConcerns(command);
+    if (isPlainObject(command.lsid)) ctx.store.sessions.touch(command.lsid.id);
     checkApiVersion(command, name);
     const db = validateDatabaseName(command.$db);
     return spec.run(command, db, ctx);

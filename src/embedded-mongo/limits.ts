@@ -28,7 +28,7 @@ export const UNSUPPORTED: readonly Limitation[] = [
   { feature: '$type for int, long, double, decimal, objectId, binData, timestamp, minKey, maxKey, javascript (numbers are compared as plain numbers)', answer: 'code 115 CommandNotSupported' },
   { feature: 'collation strengths 4 and 5, alternate "shifted", maxVariable, backwards, normalization, caseLevel above strength 1, locale variants ("de@collation=phonebook")', answer: 'code 115 CommandNotSupported' },
   { feature: 'under a non-simple collation: $regex, $expr, and aggregation stages after the leading $match/$sort other than $project/$addFields/$set/$unset/$replaceRoot/$replaceWith/$limit/$skip/$count without comparison operators', answer: 'code 115 CommandNotSupported' },
-  { feature: '$search, $vectorSearch, $collStats, $indexStats, $currentOp, $listSessions, $listLocalSessions, $planCacheStats (no statistics, operations or sessions are tracked); $documents other than as the first stage of aggregate: 1', answer: 'code 115 CommandNotSupported' },
+  { feature: '$search, $vectorSearch, $collStats, $indexStats, $currentOp, $listSessions, $planCacheStats (no statistics or operations are tracked, no config.system.sessions); $documents and $listLocalSessions other than as the first stage of aggregate: 1', answer: 'code 115 CommandNotSupported' },
   { feature: "$out to a time-series collection (option timeseries); $merge with a custom 'let'", answer: 'code 115 CommandNotSupported' },
   { feature: 'explain (find, aggregate, count, ...)', answer: 'code 115 CommandNotSupported' },
   { feature: 'tailable / awaitData cursors, min, max, returnKey, showRecordId in find', answer: 'code 115 CommandNotSupported' },

@@ -11,7 +11,8 @@
  * index leaves the collection as it was.
  */
 import { Query } from 'mingo';
-import { ObjectId, UUID, type Document } from 'bson';
+import { createHash } from 'node:crypto';
+import { Binary, ObjectId, UUID, type Document } from 'bson';
 import { ErrorCode, fail, unsupported } from './errors';
 import type { Validator } from './validation';
 import { collatedEqual, normalizeCollation, parseCollation } from './collation';
@@ -451,9 +452,33 @@ export class Database {
   constructor(readonly name: string) {}
 }
 
+/** SHA-256 of the empty user name: the `uid` of every session when there is no authentication. */
+const ANONYMOUS_UID = new Binary(createHash('sha256').update('').digest());
+
+/** Logical sessions seen in commands (`lsid`), until endSessions: what $listLocalSessions lists. */
+export class Sessions {
+  private readonly byId = new Map<string, { id: unknown; lastUse: Date }>();
+
+  touch(id: unknown): void {
+    const key = keyOf(toView(id));
+    const session = this.byId.get(key);
+    if (session) session.lastUse = new Date();
+    else this.byId.set(key, { id, lastUse: new Date() });
+  }
+
+  end(id: unknown): void {
+    this.byId.delete(keyOf(toView(id)));
+  }
+
+  list(): Doc[] {
+    return [...this.byId.values()].map((s) => ({ _id: { id: s.id, uid: ANONYMOUS_UID }, lastUse: s.lastUse }));
+  }
+}
+
 /** Every database of one server. */
 export class Store {
   readonly databases = new Map<string, Database>();
+  readonly sessions = new Sessions();
 
   database(name: string): Database | undefined {
     return this.databases.get(name);

@@ -104,6 +104,21 @@ describe('aggregate: 1', () => {
     expect(await coll('fromDocuments').find().toArray()).toEqual([{ _id: 1, a: 1 }]);
   });
 
+  it('$listLocalSessions lists the sessions commands came with', async () => {
+    const { client } = suite();
+    const session = client.startSession();
+    try {
+      await coll('sales').findOne({}, { session });
+      const hex = (id: unknown) => Buffer.from((id as { buffer: Uint8Array }).buffer).toString('hex');
+      const sessions = await client.db('admin').aggregate([{ $listLocalSessions: {} }, { $project: { _id: 1, lastUse: 1 } }]).toArray();
+      const mine = sessions.find((s) => hex(s._id.id) === hex(session.id?.id));
+      expect(mine?.lastUse).toBeInstanceOf(Date);
+      expect(hex(mine?._id.uid)).toHaveLength(64);
+    } finally {
+      await session.endSession();
+    }
+  });
+
   it('needs a collection for any other first stage (73)', async () => {
     expect((await serverError(suite().db.aggregate([{ $match: {} }]).toArray())).code).toBe(73);
   });
