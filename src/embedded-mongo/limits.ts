@@ -6,6 +6,7 @@
  * this list is where it or the in-memory design falls short of mongod.
  */
 import { ErrorCode, fail, unsupported } from './errors';
+import { checkSchema } from './schema';
 import { bsonType, isPlainObject, toView, type Doc } from './values';
 
 export interface Limitation {
@@ -20,7 +21,7 @@ export const UNSUPPORTED: readonly Limitation[] = [
   { feature: '$text queries and text search', answer: 'code 27 IndexNotFound "text index required for $text query" (text indexes can be created, never used)' },
   { feature: 'geospatial query operators ($near, $nearSphere, $geoWithin, $geoIntersects) and $geoNear', answer: 'code 115 CommandNotSupported' },
   { feature: '$where, $function, $accumulator (server-side JavaScript)', answer: 'code 115 CommandNotSupported' },
-  { feature: '$jsonSchema in queries (find, $match, below the top level of a validator); $jsonSchema keywords $ref, definitions, format (as mongod: code 9)', answer: 'code 115 CommandNotSupported' },
+  { feature: '$jsonSchema where it would see documents that are not stored ones (a $match after other stages, a view, $pull, arrayFilters), inside a field condition, or below the top level of a validator; $jsonSchema keywords $ref, definitions, format (as mongod: code 9)', answer: 'code 115 CommandNotSupported' },
   { feature: "errInfo.details of a validator's query operators: one entry per failing top-level field condition (operatorName, specifiedAs, reason, consideredValue); nested $and/$or/$nor get {operatorName, specifiedAs} only", answer: 'the failure itself (121) is exact; only these details are coarser than mongod' },
   { feature: "validationAction 'errorAndLog'", answer: 'code 115 CommandNotSupported' },
   { feature: 'collations on views', answer: 'code 115 CommandNotSupported (create); a query collation on a view is 167 as in mongod' },
@@ -66,11 +67,15 @@ function checkRegex(v: unknown): void {
   }
 }
 
-/** Throws for query operators listed in UNSUPPORTED. Walks the typed filter. */
-export function checkFilter(filter: unknown, depth = 0): void {
+/**
+ * Throws for query operators listed in UNSUPPORTED. Walks the typed filter. `$jsonSchema` is
+ * allowed where it applies to whole documents (the top level and logical operators), unless
+ * `schemaAllowed` is false (inside a validator, which evaluates its top-level one itself).
+ */
+export function checkFilter(filter: unknown, depth = 0, schemaAllowed = true): void {
   if (depth > 100) fail(ErrorCode.BadValue, 'filter nested too deeply');
   if (Array.isArray(filter)) {
-    for (const item of filter) checkFilter(item, depth + 1);
+    for (const item of filter) checkFilter(item, depth + 1, schemaAllowed);
     return;
   }
   checkRegex(filter);
@@ -78,7 +83,11 @@ export function checkFilter(filter: unknown, depth = 0): void {
   for (const [key, value] of Object.entries(filter)) {
     if (key === '$text') fail(ErrorCode.IndexNotFound, 'text index required for $text query');
     if (key === '$where') unsupported('$where');
-    if (key === '$jsonSchema') unsupported('$jsonSchema');
+    if (key === '$jsonSchema') {
+      if (!schemaAllowed) unsupported('$jsonSchema below the top level of a validator');
+      checkSchema(value);
+      continue;
+    }
     if (key === '$options' && typeof value === 'string' && /[xl]/.test(value)) unsupported(`$regex $options '${value}'`);
     if (GEO_OPERATORS.has(key)) unsupported(`geospatial operator ${key}`);
     if (key === '$type') {
@@ -88,7 +97,7 @@ export function checkFilter(filter: unknown, depth = 0): void {
       }
     }
     if (key === '$expr') checkExpression(value);
-    else checkFilter(value, depth + 1);
+    else checkFilter(value, depth + 1, schemaAllowed && (key === '$and' || key === '$or' || key === '$nor'));
   }
 }
 

@@ -6,13 +6,28 @@
 import { Aggregator, Query } from 'mingo';
 import { ErrorCode, fail, unsupported } from './errors';
 import { CollationRanks, parseCollation } from './collation';
+import { checkSchema, schemaFailures } from './schema';
 import { checkExpression, checkFilter } from './limits';
 import type { Collection, DocRecord, Index } from './store';
-import { bsonType, getPath, isPlainObject, keyOf, orderLike, retype, scalarKind, scalarValue, toView, toViewDoc, type Doc, type ScalarKind } from './values';
+import { bsonType, getPath, isPlainObject, keyOf, orderLike, rememberTyped, retype, scalarKind, scalarValue, toView, toViewDoc, typedOf, type Doc, type ScalarKind } from './values';
+
+/**
+ * `$jsonSchema` in a query, for mingo: the schema is checked against the typed document a view
+ * came from (typedOf), since a view has lost int/long/double apart. A view that is not a stored
+ * document's (a pipeline stage's output) is refused rather than guessed at.
+ */
+function jsonSchemaValidator(schema: Doc): (view: Doc) => boolean {
+  checkSchema(schema);
+  return (view) => {
+    const typed = typedOf(view);
+    if (!typed) unsupported('$jsonSchema on documents other than the stored ones (after other pipeline stages)');
+    return schemaFailures(schema, typed).length === 0;
+  };
+}
 
 /** mingo options shared by every evaluation: no server-side JavaScript. */
-export function mingoOptions(variables?: Doc): { scriptEnabled: false; variables?: Doc } {
-  return variables ? { scriptEnabled: false, variables } : { scriptEnabled: false };
+export function mingoOptions(variables?: Doc): { scriptEnabled: false; variables?: Doc; jsonSchemaValidator: typeof jsonSchemaValidator } {
+  return variables ? { scriptEnabled: false, variables, jsonSchemaValidator } : { scriptEnabled: false, jsonSchemaValidator };
 }
 
 /**
@@ -302,7 +317,7 @@ function selectCollated(coll: Collection | undefined, view: Doc, collator: Intl.
   const query = Object.keys(view).length ? new Query(ranks.filter(view), mingoOptions(options.variables)) : undefined;
   if (!coll) return [];
   checkHint(coll, options.hint);
-  let matched = records.map((record) => ({ ...record, view: ranks.value(record.view) })).filter((ranked) => !query || query.test(ranked.view));
+  let matched = records.map((record) => ({ ...record, view: rememberTyped(ranks.value(record.view), record.typed) })).filter((ranked) => !query || query.test(ranked.view));
   if (sort) matched = sortRecords(matched, sort);
   const skip = options.skip ?? 0;
   const limit = options.limit ?? 0;

@@ -16,7 +16,7 @@ import { Binary, ObjectId, UUID, type Document } from 'bson';
 import { ErrorCode, fail, unsupported } from './errors';
 import type { Validator } from './validation';
 import { collatedEqual, normalizeCollation, parseCollation } from './collation';
-import { bsonType, formatDocument, isPlainObject, keyOf, scalarKind, scalarValue, toNumber, toView, toViewDoc, valuesAtPath, type Doc, type ScalarKind } from './values';
+import { bsonType, formatDocument, isPlainObject, keyOf, rememberTyped, scalarKind, scalarValue, toNumber, toView, toViewDoc, valuesAtPath, type Doc, type ScalarKind } from './values';
 
 /** One stored document. Immutable: an update replaces the record. */
 export interface DocRecord {
@@ -307,7 +307,7 @@ export class Collection {
       const clash = index.conflict(entries[i], key);
       if (clash) this.duplicate(index.name, index.keyPattern, clash);
     });
-    const record: DocRecord = { key, seq: this.seq++, typed, view };
+    const record: DocRecord = { key, seq: this.seq++, typed, view: rememberTyped(view, typed) };
     this.docs.set(key, record);
     this.indexes.forEach((index, i) => index.add(key, entries[i]));
     this.trackIdOrder(view._id);
@@ -323,7 +323,7 @@ export class Collection {
       const clash = index.conflict(entries[i], old.key);
       if (clash) this.duplicate(index.name, index.keyPattern, clash);
     });
-    const record: DocRecord = { key: old.key, seq: old.seq, typed, view };
+    const record: DocRecord = { key: old.key, seq: old.seq, typed, view: rememberTyped(view, typed) };
     this.indexes.forEach((index, i) => {
       index.remove(old.key, index.entries(old.view));
       index.add(old.key, entries[i]);

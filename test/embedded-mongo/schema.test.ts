@@ -2,7 +2,7 @@
  * Views, validators and collMod (MongoDB manual: "Views", "Schema Validation", "collMod").
  * Runs unchanged against a real server when MONGODB_URI is set.
  */
-import { Double, Int32 } from 'bson';
+import { Double, Int32, Long } from 'bson';
 import { MongoServerError, type CollectionInfo } from 'mongodb';
 import { driverSuite, serverError } from './driver';
 
@@ -170,5 +170,36 @@ describe('validators', () => {
     const specs = await modded.listIndexes().toArray();
     expect(specs.find((s) => s.name === 'n_1')?.hidden).toBe(true);
     expect(specs.find((s) => s.name === 'at_1')?.expireAfterSeconds).toBe(120);
+  });
+});
+
+describe('$jsonSchema in queries', () => {
+  beforeAll(async () => {
+    await coll('typed').insertMany([
+      { _id: 1, n: new Int32(1), name: 'a' },
+      { _id: 2, n: Long.fromNumber(2), name: 'b' },
+      { _id: 3, n: new Double(3.5) },
+    ] as never[]);
+  });
+
+  const ids = (docs: Row[]) => docs.map((d) => d._id);
+
+  it('matches documents by schema, telling int, long and double apart', async () => {
+    expect(ids(await coll('typed').find({ $jsonSchema: { properties: { n: { bsonType: 'long' } } } }).toArray())).toEqual([2]);
+    expect(ids(await coll('typed').find({ $jsonSchema: { required: ['name'], properties: { n: { bsonType: ['int', 'double'] } } } }).toArray())).toEqual([1]);
+  });
+
+  it('finds the documents that do not match with $nor, in find, count, aggregate and updates', async () => {
+    const schema = { $jsonSchema: { required: ['name'] } };
+    expect(ids(await coll('typed').find({ $nor: [schema] }).toArray())).toEqual([3]);
+    expect(await coll('typed').countDocuments({ $or: [schema, { _id: 3 }] })).toBe(3);
+    expect(ids(await coll('typed').aggregate<Row>([{ $match: schema }, { $sort: { _id: -1 } }]).toArray())).toEqual([2, 1]);
+    expect((await coll('typed').updateMany({ $nor: [schema] }, { $set: { name: 'fixed' } })).modifiedCount).toBe(1);
+  });
+
+  it('after other stages: the right answer, or (embedded) 115 rather than a guess at the types', async () => {
+    const run = coll('typed').aggregate<Row>([{ $project: { n: 1 } }, { $match: { $jsonSchema: { properties: { n: { bsonType: 'long' } } } } }]).toArray();
+    const outcome = await run.then((docs) => ids(docs), (err: MongoServerError) => err.code);
+    expect(outcome).toEqual(process.env.MONGODB_URI ? [2] : 115);
   });
 });
