@@ -127,6 +127,19 @@ describe('_id field names', () => {
   });
 });
 
+describe('upserts that name the new _id', () => {
+  it('$setOnInsert or $set of _id gives the inserted document that _id; a later match leaves it', async () => {
+    const coll = suite().db.collection<{ _id: string; name: string; v?: number }>('namedIds');
+    const first = await coll.updateOne({ name: 'a' }, { $setOnInsert: { _id: 'fixed' }, $set: { v: 1 } }, { upsert: true });
+    expect(first.upsertedId).toBe('fixed');
+    await coll.updateOne({ name: 'a' }, { $setOnInsert: { _id: 'other' }, $set: { v: 2 } }, { upsert: true });
+    await coll.updateOne({ name: 'b' }, { $set: { _id: 'b-id' } } as never, { upsert: true });
+    expect(await coll.find().sort({ _id: 1 }).toArray()).toEqual([{ _id: 'b-id', name: 'b' }, { _id: 'fixed', name: 'a', v: 2 }]);
+    const clash = await serverError(coll.updateOne({ _id: 'x', name: 'c' }, { $setOnInsert: { _id: 'y' } } as never, { upsert: true }));
+    expect(clash.code).toBe(66);
+  });
+});
+
 describe('client bulkWrite (new in 8.0)', () => {
   it('runs inserts, updates (with sort), replaces and deletes across collections, with verbose results', async () => {
     const { client, db } = suite();
