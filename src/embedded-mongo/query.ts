@@ -9,20 +9,39 @@ import { CollationRanks, parseCollation } from './collation';
 import { checkSchema, schemaFailures } from './schema';
 import { checkExpression, checkFilter } from './limits';
 import type { Collection, DocRecord, Index } from './store';
-import { bsonType, getPath, isPlainObject, keyOf, orderLike, rememberTyped, retype, scalarKind, scalarValue, toView, toViewDoc, typedOf, type Doc, type ScalarKind } from './values';
+import { bsonType, getPath, isPlainObject, keyOf, orderLike, retype, scalarKind, scalarValue, toView, toViewDoc, type Doc, type ScalarKind } from './values';
 
 /**
- * `$jsonSchema` in a query, for mingo: the schema is checked against the typed document a view
- * came from (typedOf), since a view has lost int/long/double apart. A view that is not a stored
+ * `$jsonSchema` in a query, for mingo: the schema is checked against the typed document of the
+ * record `select` is testing, since a view has lost int/long/double apart. A view that is not a stored
  * document's (a pipeline stage's output) is refused rather than guessed at.
  */
 function jsonSchemaValidator(schema: Doc): (view: Doc) => boolean {
   checkSchema(schema);
   return (view) => {
-    const typed = typedOf(view);
-    if (!typed) unsupported('$jsonSchema on documents other than the stored ones (after other pipeline stages)');
-    return schemaFailures(schema, typed).length === 0;
+    if (testing?.view !== view) unsupported('$jsonSchema on documents other than the stored ones (after other pipeline stages)');
+    return schemaFailures(schema, testing.typed).length === 0;
   };
+}
+
+/** The record `select` is testing, for $jsonSchema (commands are synchronous: one at a time). */
+let testing: { readonly typed: Doc; readonly view: Doc } | undefined;
+
+function testRecord(query: Query, record: { readonly typed: Doc; readonly view: Doc }, withSchema: boolean): boolean {
+  if (!withSchema) return query.test(record.view);
+  testing = record;
+  try {
+    return query.test(record.view);
+  } finally {
+    testing = undefined;
+  }
+}
+
+/** Whether a (view) filter has a $jsonSchema where mingo evaluates it on whole documents. */
+function hasSchema(filter: unknown): boolean {
+  if (Array.isArray(filter)) return filter.some(hasSchema);
+  if (!isPlainObject(filter)) return false;
+  return '$jsonSchema' in filter || ['$and', '$or', '$nor'].some((op) => hasSchema(filter[op]));
 }
 
 /** mingo options shared by every evaluation: no server-side JavaScript. */
@@ -297,8 +316,9 @@ export function select(coll: Collection | undefined, filter: unknown, options: S
   const inOrder = !sort || (isAscendingIdSort(sort) && coll.naturalOrderIsIdOrder);
   const stopAt = inOrder && limit > 0 ? skip + limit : Infinity;
   let matched: DocRecord[] = [];
+  const withSchema = hasSchema(view);
   for (const record of candidates(coll, view, stopAt !== Infinity)) {
-    if (query && !query.test(record.view)) continue;
+    if (query && !testRecord(query, record, withSchema)) continue;
     matched.push(record);
     if (matched.length >= stopAt) break;
   }
@@ -317,7 +337,8 @@ function selectCollated(coll: Collection | undefined, view: Doc, collator: Intl.
   const query = Object.keys(view).length ? new Query(ranks.filter(view), mingoOptions(options.variables)) : undefined;
   if (!coll) return [];
   checkHint(coll, options.hint);
-  let matched = records.map((record) => ({ ...record, view: rememberTyped(ranks.value(record.view), record.typed) })).filter((ranked) => !query || query.test(ranked.view));
+  const withSchema = hasSchema(view);
+  let matched = records.map((record) => ({ ...record, view: ranks.value(record.view) })).filter((ranked) => !query || testRecord(query, ranked, withSchema));
   if (sort) matched = sortRecords(matched, sort);
   const skip = options.skip ?? 0;
   const limit = options.limit ?? 0;

@@ -16,7 +16,7 @@ import { Binary, ObjectId, UUID, type Document } from 'bson';
 import { ErrorCode, fail, unsupported } from './errors';
 import type { Validator } from './validation';
 import { collatedEqual, normalizeCollation, parseCollation } from './collation';
-import { bsonType, formatDocument, isPlainObject, keyOf, rememberTyped, scalarKind, scalarValue, toNumber, toView, toViewDoc, valuesAtPath, type Doc, type ScalarKind } from './values';
+import { bsonType, formatDocument, isPlainObject, keyOf, scalarKind, scalarValue, toNumber, toView, toViewDoc, valuesAtPath, type Doc, type ScalarKind } from './values';
 
 /** One stored document. Immutable: an update replaces the record. */
 export interface DocRecord {
@@ -307,7 +307,7 @@ export class Collection {
       const clash = index.conflict(entries[i], key);
       if (clash) this.duplicate(index.name, index.keyPattern, clash);
     });
-    const record: DocRecord = { key, seq: this.seq++, typed, view: rememberTyped(view, typed) };
+    const record: DocRecord = { key, seq: this.seq++, typed, view };
     this.docs.set(key, record);
     this.indexes.forEach((index, i) => index.add(key, entries[i]));
     this.trackIdOrder(view._id);
@@ -323,7 +323,7 @@ export class Collection {
       const clash = index.conflict(entries[i], old.key);
       if (clash) this.duplicate(index.name, index.keyPattern, clash);
     });
-    const record: DocRecord = { key: old.key, seq: old.seq, typed, view: rememberTyped(view, typed) };
+    const record: DocRecord = { key: old.key, seq: old.seq, typed, view };
     this.indexes.forEach((index, i) => {
       index.remove(old.key, index.entries(old.view));
       index.add(old.key, entries[i]);
@@ -457,21 +457,30 @@ const ANONYMOUS_UID = new Binary(createHash('sha256').update('').digest());
 
 /** Logical sessions seen in commands (`lsid`), until endSessions: what $listLocalSessions lists. */
 export class Sessions {
-  private readonly byId = new Map<string, { id: unknown; lastUse: Date }>();
+  private readonly byId = new Map<string, { id: unknown; lastUse: number }>();
+  /** Consecutive commands mostly carry the same session: its bytes skip the key and the lookup. */
+  private last: { bytes: Uint8Array; session: { lastUse: number } } | undefined;
 
   touch(id: unknown): void {
+    const bytes = bsonType(id) === 'Binary' ? (id as Binary).buffer : undefined;
+    if (bytes && this.last && Buffer.compare(this.last.bytes, bytes) === 0) {
+      this.last.session.lastUse = Date.now();
+      return;
+    }
     const key = keyOf(toView(id));
-    const session = this.byId.get(key);
-    if (session) session.lastUse = new Date();
-    else this.byId.set(key, { id, lastUse: new Date() });
+    let session = this.byId.get(key);
+    if (session) session.lastUse = Date.now();
+    else this.byId.set(key, (session = { id, lastUse: Date.now() }));
+    this.last = bytes ? { bytes, session } : undefined;
   }
 
   end(id: unknown): void {
     this.byId.delete(keyOf(toView(id)));
+    this.last = undefined;
   }
 
   list(): Doc[] {
-    return [...this.byId.values()].map((s) => ({ _id: { id: s.id, uid: ANONYMOUS_UID }, lastUse: s.lastUse }));
+    return [...this.byId.values()].map((s) => ({ _id: { id: s.id, uid: ANONYMOUS_UID }, lastUse: new Date(s.lastUse) }));
   }
 }
 

@@ -65,18 +65,6 @@ export function toViewDoc(v: Doc): Doc {
   return toView(v) as Doc;
 }
 
-/** The typed document each stored view was made from (see DocRecord), for what must see exact types. */
-const TYPED_OF_VIEW = new WeakMap<Doc, Doc>();
-
-export function rememberTyped(view: Doc, typed: Doc): Doc {
-  TYPED_OF_VIEW.set(view, typed);
-  return view;
-}
-
-export function typedOf(view: Doc): Doc | undefined {
-  return TYPED_OF_VIEW.get(view);
-}
-
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 
