@@ -49,7 +49,8 @@ export function nonNegative(cmd: Doc, command: string, field: string): number | 
 export function objectArg(cmd: Doc, command: string, field: string): Doc | undefined {
   const value = cmd[field];
   if (value === undefined || value === null) return undefined;
-  if (!isPlainObject(value)) fail(ErrorCode.TypeMismatch, `BSON field '${command}.${field}' is the wrong type '${Array.isArray(value) ? 'array' : typeof value}', expected type 'object'`);
+  if (!isPlainObject(value))
+    fail(ErrorCode.TypeMismatch, `BSON field '${command}.${field}' is the wrong type '${Array.isArray(value) ? 'array' : typeof value}', expected type 'object'`);
   return value;
 }
 
@@ -76,7 +77,13 @@ export function cursorBatchSize(cmd: Doc, command: string): number | undefined {
   return n;
 }
 
-export function cursorReply<T>(ctx: CommandContext, ns: string, items: readonly T[], render: (item: T) => Doc, options: { batchSize?: number; singleBatch?: boolean; noTimeout?: boolean } = {}): EncodedDocument {
+export function cursorReply<T>(
+  ctx: CommandContext,
+  ns: string,
+  items: readonly T[],
+  render: (item: T) => Doc,
+  options: { batchSize?: number; singleBatch?: boolean; noTimeout?: boolean } = {},
+): EncodedDocument {
   const batch = ctx.cursors.first(ns, items, render, options);
   return encodeCursorReply('firstBatch', batch.docs, batch.id, ns);
 }

@@ -45,7 +45,8 @@ export function parseCollation(spec: unknown): Intl.Collator | undefined {
     options.sensitivity = 'case';
   }
   if (spec.caseFirst !== undefined) {
-    if (spec.caseFirst !== 'upper' && spec.caseFirst !== 'lower' && spec.caseFirst !== 'off') fail(ErrorCode.BadValue, `unknown collation caseFirst value: ${String(spec.caseFirst)}`);
+    if (spec.caseFirst !== 'upper' && spec.caseFirst !== 'lower' && spec.caseFirst !== 'off')
+      fail(ErrorCode.BadValue, `unknown collation caseFirst value: ${String(spec.caseFirst)}`);
     options.caseFirst = spec.caseFirst === 'off' ? 'false' : spec.caseFirst;
   }
   if (spec.numericOrdering === true) options.numeric = true;
@@ -175,8 +176,30 @@ function collectFilterStrings(filter: Doc, out: Set<string>): void {
  */
 const STAGES_WITHOUT_COMPARISON = new Set(['$limit', '$skip', '$count', '$unset', '$project', '$addFields', '$set', '$replaceRoot', '$replaceWith']);
 const COMPARING_OPERATORS = new Set([
-  '$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$cmp', '$in', '$indexOfArray', '$setEquals', '$setIntersection', '$setUnion',
-  '$setDifference', '$setIsSubset', '$addToSet', '$max', '$min', '$sortArray', '$maxN', '$minN', '$top', '$bottom', '$topN', '$bottomN',
+  '$eq',
+  '$ne',
+  '$gt',
+  '$gte',
+  '$lt',
+  '$lte',
+  '$cmp',
+  '$in',
+  '$indexOfArray',
+  '$setEquals',
+  '$setIntersection',
+  '$setUnion',
+  '$setDifference',
+  '$setIsSubset',
+  '$addToSet',
+  '$max',
+  '$min',
+  '$sortArray',
+  '$maxN',
+  '$minN',
+  '$top',
+  '$bottom',
+  '$topN',
+  '$bottomN',
 ]);
 
 function refuseComparisons(expr: unknown, stage: string): void {

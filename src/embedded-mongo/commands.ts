@@ -9,14 +9,24 @@ import { Double, Long, type Document } from 'bson';
 import { Aggregator } from 'mingo';
 import { ErrorCode, fail, unsupported } from './errors';
 import {
-  asServerError, checkKnownFields, collectionArg, cursorBatchSize, cursorReply, letArg, namespaceArg, nonNegative, numberArg,
-  objectArg, ok, refuse, truthy, type CommandContext,
+  asServerError,
+  checkKnownFields,
+  collectionArg,
+  cursorBatchSize,
+  cursorReply,
+  letArg,
+  namespaceArg,
+  nonNegative,
+  numberArg,
+  objectArg,
+  ok,
+  refuse,
+  truthy,
+  type CommandContext,
 } from './args';
 import { CollationRanks, checkCollatedStages, parseCollation } from './collation';
 import { checkPipeline } from './limits';
-import {
-  collMod, create, createIndexes, drop, dropDatabase, dropIndexes, listCollections, listDatabases, listIndexes, renameCollection,
-} from './namespaces';
+import { collMod, create, createIndexes, drop, dropDatabase, dropIndexes, listCollections, listDatabases, listIndexes, renameCollection } from './namespaces';
 import { runWriteStage } from './outputs';
 import { compileProjection, evaluateVariables, mingoOptions, select, type Projector, type SelectOptions } from './query';
 import { Collection, validateCollectionName, validateDatabaseName } from './store';
@@ -39,8 +49,20 @@ export interface CommandSpec {
 
 /** Accepted on every command and ignored: sessions, read/write concerns, API versioning, tracing. */
 const GENERIC_FIELDS = new Set([
-  '$db', 'lsid', 'txnNumber', '$clusterTime', '$readPreference', 'readConcern', 'writeConcern', 'apiVersion',
-  'apiStrict', 'apiDeprecationErrors', 'comment', 'maxTimeMS', '$client', 'mayBypassWriteBlocking',
+  '$db',
+  'lsid',
+  'txnNumber',
+  '$clusterTime',
+  '$readPreference',
+  'readConcern',
+  'writeConcern',
+  'apiVersion',
+  'apiStrict',
+  'apiDeprecationErrors',
+  'comment',
+  'maxTimeMS',
+  '$client',
+  'mayBypassWriteBlocking',
 ]);
 
 const TRANSACTION_ERROR = 'Transaction numbers are only allowed on a replica set member or mongos';
@@ -268,7 +290,8 @@ function bulkWrite(cmd: Doc, db: string, ctx: CommandContext): EncodedDocument {
     if (!known) fail(ErrorCode.FailedToParse, `Unrecognized bulkWrite operation: ${String(kind)}`);
     checkKnownFields(op, known, 'bulkWrite.ops');
     const index = toNumber(op[kind]);
-    if (index === undefined || !Number.isInteger(index) || index < 0 || index >= namespaces.length) fail(ErrorCode.BadValue, `BulkWrite ops entry ${kind} index ${String(op[kind])} is out of bounds`);
+    if (index === undefined || !Number.isInteger(index) || index < 0 || index >= namespaces.length)
+      fail(ErrorCode.BadValue, `BulkWrite ops entry ${kind} index ${String(op[kind])} is out of bounds`);
     if (kind === 'update') parseUpdateStatement({ multi: op.multi, sort: op.sort });
   }
   const ordered = cmd.ordered === undefined ? true : truthy(cmd.ordered);
@@ -288,12 +311,26 @@ function bulkWrite(cmd: Doc, db: string, ctx: CommandContext): EncodedDocument {
         totals.nInserted++;
         result = { n: 1 };
       } else if ('update' in op) {
-        const stmt: UpdateStatement = { q: op.filter, u: op.updateMods, multi: op.multi, upsert: op.upsert, arrayFilters: op.arrayFilters, hint: op.hint, collation: op.collation, sort: op.sort, c: op.constants };
+        const stmt: UpdateStatement = {
+          q: op.filter,
+          u: op.updateMods,
+          multi: op.multi,
+          upsert: op.upsert,
+          arrayFilters: op.arrayFilters,
+          hint: op.hint,
+          collation: op.collation,
+          sort: op.sort,
+          c: op.constants,
+        };
         const outcome = runUpdate(ctx, opDb, name, stmt, variables, bypass);
         if (outcome.upsertedId !== undefined) totals.nUpserted++;
         totals.nMatched += outcome.matched;
         totals.nModified += outcome.modified;
-        result = { n: outcome.upsertedId !== undefined ? 1 : outcome.matched, nModified: outcome.modified, ...(outcome.upsertedId !== undefined ? { upserted: { _id: outcome.upsertedId } } : {}) };
+        result = {
+          n: outcome.upsertedId !== undefined ? 1 : outcome.matched,
+          nModified: outcome.modified,
+          ...(outcome.upsertedId !== undefined ? { upserted: { _id: outcome.upsertedId } } : {}),
+        };
       } else {
         const n = runDelete(ctx, opDb, name, { q: op.filter, limit: truthy(op.multi) ? 0 : 1, collation: op.collation, hint: op.hint }, variables);
         totals.nDeleted += n;
@@ -375,7 +412,7 @@ function findAndModify(cmd: Doc, db: string, ctx: CommandContext): Doc {
   if (remove && hasUpdate) fail(ErrorCode.FailedToParse, 'Cannot specify both an update and remove=true');
   if (!remove && !hasUpdate) fail(ErrorCode.FailedToParse, 'Either an update or remove=true must be specified');
   if (remove && upsert) fail(ErrorCode.FailedToParse, 'Cannot specify both upsert=true and remove=true');
-  if (remove && returnNew) fail(ErrorCode.FailedToParse, 'Cannot specify both new=true and remove=true; \'remove\' always returns the deleted document');
+  if (remove && returnNew) fail(ErrorCode.FailedToParse, "Cannot specify both new=true and remove=true; 'remove' always returns the deleted document");
   const filter = objectArg(cmd, command, 'query') ?? {};
   const projector: Projector = compileProjection(objectArg(cmd, command, 'fields'));
   const variables = letArg(cmd, command);
@@ -458,7 +495,14 @@ function runPipeline(ctx: CommandContext, db: string, name: string, stages: Doc[
   const collection = ctx.store.collection(db, source);
   if (options.collation === undefined && collection?.options.collation) options = { ...options, collation: collection.options.collation };
   const plan = splitPipeline(pipeline);
-  const selected = select(collection, plan.filter, { sort: plan.sort, skip: plan.skip, limit: plan.limit, variables: options.variables, hint: options.hint, collation: options.collation });
+  const selected = select(collection, plan.filter, {
+    sort: plan.sort,
+    skip: plan.skip,
+    limit: plan.limit,
+    variables: options.variables,
+    hint: options.hint,
+    collation: options.collation,
+  });
   return runStages(ctx, db, plan.empty ? [] : selected, plan.rest, options);
 }
 
@@ -473,7 +517,10 @@ function runStages(ctx: CommandContext, db: string, records: readonly { key: str
     processingMode: 1 /* ProcessingMode.CLONE_INPUT: stages like $unwind write into their input */,
     collectionResolver: (other: string) => runPipeline(ctx, db, other, [], {}).map((d) => toViewDoc(d)),
   };
-  const output = new Aggregator(stages.map((s) => toViewDoc(s)), mingo).run(records.map((r) => r.view));
+  const output = new Aggregator(
+    stages.map((s) => toViewDoc(s)),
+    mingo,
+  ).run(records.map((r) => r.view));
   return output.map((doc) => {
     const hint = doc._id !== undefined ? byId.get(keyOf(doc._id)) : undefined;
     // Stages that pass fields through ($project, $addFields...) keep the input's field order.
@@ -533,7 +580,7 @@ function aggregate(cmd: Doc, db: string, ctx: CommandContext): EncodedDocument {
     const records = input.docs.map((typed) => ({ key: keyOf(toView(typed._id)), typed, view: toViewDoc(typed) }));
     docs = runStages(ctx, db, records, splitWrite(checkPipeline(input.rest)), options);
   } else {
-    fail(ErrorCode.FailedToParse, "Invalid {aggregate: ...} value: must be a collection name or 1");
+    fail(ErrorCode.FailedToParse, 'Invalid {aggregate: ...} value: must be a collection name or 1');
   }
   if (write) {
     runWriteStage(ctx.store, db, write, docs, truthy(cmd.bypassDocumentValidation));
@@ -581,7 +628,12 @@ function distinct(cmd: Doc, db: string, ctx: CommandContext): Doc {
   const values: unknown[] = [];
   // Under a collation, values equal by it are one value (the first met), as in mongod.
   const collator = parseCollation(cmd.collation ?? ctx.store.collection(db, name)?.options.collation);
-  const ranks = collator && CollationRanks.of(collator, records.map((r) => r.view));
+  const ranks =
+    collator &&
+    CollationRanks.of(
+      collator,
+      records.map((r) => r.view),
+    );
   for (const record of records) {
     for (const value of valuesAtPath(record.typed, key).values) {
       if (value === undefined) continue;
@@ -620,11 +672,47 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   dropDatabase: { fields: [], run: dropDatabase },
   /** Explicit creation; 48 NamespaceExists when present (mongoose ignores that). */
   create: {
-    fields: ['capped', 'size', 'max', 'autoIndexId', 'validator', 'validationLevel', 'validationAction', 'collation', 'viewOn', 'pipeline', 'timeseries', 'expireAfterSeconds', 'clusteredIndex', 'changeStreamPreAndPostImages', 'storageEngine', 'indexOptionDefaults', 'encryptedFields', 'idIndex'],
+    fields: [
+      'capped',
+      'size',
+      'max',
+      'autoIndexId',
+      'validator',
+      'validationLevel',
+      'validationAction',
+      'collation',
+      'viewOn',
+      'pipeline',
+      'timeseries',
+      'expireAfterSeconds',
+      'clusteredIndex',
+      'changeStreamPreAndPostImages',
+      'storageEngine',
+      'indexOptionDefaults',
+      'encryptedFields',
+      'idIndex',
+    ],
     run: create,
   },
   /** Validator, validationLevel/Action, a view's viewOn/pipeline, an index's hidden/expireAfterSeconds. */
-  collMod: { fields: ['validator', 'validationLevel', 'validationAction', 'viewOn', 'pipeline', 'index', 'timeseries', 'cappedSize', 'cappedMax', 'expireAfterSeconds', 'dryRun', 'changeStreamPreAndPostImages', 'recordIdsReplicated'], run: collMod },
+  collMod: {
+    fields: [
+      'validator',
+      'validationLevel',
+      'validationAction',
+      'viewOn',
+      'pipeline',
+      'index',
+      'timeseries',
+      'cappedSize',
+      'cappedMax',
+      'expireAfterSeconds',
+      'dryRun',
+      'changeStreamPreAndPostImages',
+      'recordIdsReplicated',
+    ],
+    run: collMod,
+  },
   /** `{ok: 1}`; admin only; `to` must not exist unless dropTarget. */
   renameCollection: { fields: ['to', 'dropTarget', 'stayTemp'], run: renameCollection },
   /** `{nIndexesWas, ns}`; a missing collection is `{ok: 1}` as in mongod 7. */
@@ -641,7 +729,30 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   delete: { fields: ['deletes', 'ordered', 'let'], run: deleteCommand },
   /** Cursor; filter, sort, projection, skip, limit, batchSize, singleBatch; equality on `_id` or indexed fields is a hash lookup. */
   find: {
-    fields: ['filter', 'sort', 'projection', 'skip', 'limit', 'batchSize', 'singleBatch', 'hint', 'collation', 'let', 'allowDiskUse', 'noCursorTimeout', 'allowPartialResults', 'readOnce', 'oplogReplay', 'tailable', 'awaitData', 'min', 'max', 'returnKey', 'showRecordId', 'explain'],
+    fields: [
+      'filter',
+      'sort',
+      'projection',
+      'skip',
+      'limit',
+      'batchSize',
+      'singleBatch',
+      'hint',
+      'collation',
+      'let',
+      'allowDiskUse',
+      'noCursorTimeout',
+      'allowPartialResults',
+      'readOnce',
+      'oplogReplay',
+      'tailable',
+      'awaitData',
+      'min',
+      'max',
+      'returnKey',
+      'showRecordId',
+      'explain',
+    ],
     run: find,
   },
   /** `{cursor: {nextBatch, id, ns}}`; 43 CursorNotFound for expired or unknown ids. */
@@ -678,9 +789,30 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
 
 /** The commands of Stable API version 1 that this server has (apiStrict refuses the others, as mongod). */
 const API_V1_COMMANDS = new Set([
-  'abortTransaction', 'aggregate', 'bulkWrite', 'collMod', 'commitTransaction', 'count', 'create', 'createIndexes', 'delete', 'drop',
-  'dropDatabase', 'dropIndexes', 'endSessions', 'explain', 'find', 'findAndModify', 'getMore', 'hello', 'insert',
-  'killCursors', 'listCollections', 'listIndexes', 'ping', 'update',
+  'abortTransaction',
+  'aggregate',
+  'bulkWrite',
+  'collMod',
+  'commitTransaction',
+  'count',
+  'create',
+  'createIndexes',
+  'delete',
+  'drop',
+  'dropDatabase',
+  'dropIndexes',
+  'endSessions',
+  'explain',
+  'find',
+  'findAndModify',
+  'getMore',
+  'hello',
+  'insert',
+  'killCursors',
+  'listCollections',
+  'listIndexes',
+  'ping',
+  'update',
 ]);
 
 function checkApiVersion(command: Doc, name: string): void {
@@ -722,7 +854,10 @@ export function runCommand(command: Document, ctx: CommandContext, viaOpQuery = 
     const name = Object.keys(command)[0];
     if (name === undefined) fail(ErrorCode.FailedToParse, 'Empty command object');
     if (viaOpQuery && !OP_QUERY_COMMANDS.has(name)) {
-      fail(ErrorCode.UnsupportedOpQueryCommand, `Unsupported OP_QUERY command: ${name}. The client driver may require an upgrade. For more details see https://dochub.mongodb.org/core/legacy-opcode-removal`);
+      fail(
+        ErrorCode.UnsupportedOpQueryCommand,
+        `Unsupported OP_QUERY command: ${name}. The client driver may require an upgrade. For more details see https://dochub.mongodb.org/core/legacy-opcode-removal`,
+      );
     }
     if (TRANSACTION_COMMANDS.has(name) || command.startTransaction !== undefined || command.autocommit !== undefined) {
       fail(ErrorCode.IllegalOperation, TRANSACTION_ERROR);

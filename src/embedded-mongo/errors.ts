@@ -82,8 +82,5 @@ export function fail(code: number, message: string, extra?: Record<string, unkno
 
 /** For options and operators that the emulator knowingly does not implement (see UNSUPPORTED). */
 export function unsupported(what: string): never {
-  throw new MongoServerError(
-    ErrorCode.CommandNotSupported,
-    `${what} is not supported by the embedded MongoDB`,
-  );
+  throw new MongoServerError(ErrorCode.CommandNotSupported, `${what} is not supported by the embedded MongoDB`);
 }

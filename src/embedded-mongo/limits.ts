@@ -16,44 +16,89 @@ export interface Limitation {
 
 /** Every known gap, with the reply it gets. Kept in sync with the checks below and in commands.ts. */
 export const UNSUPPORTED: readonly Limitation[] = [
-  { feature: 'multi-document transactions (startTransaction, autocommit: false, commitTransaction, abortTransaction)', answer: 'code 20 IllegalOperation, as a real standalone: "Transaction numbers are only allowed on a replica set member or mongos"' },
+  {
+    feature: 'multi-document transactions (startTransaction, autocommit: false, commitTransaction, abortTransaction)',
+    answer: 'code 20 IllegalOperation, as a real standalone: "Transaction numbers are only allowed on a replica set member or mongos"',
+  },
   { feature: 'change streams ($changeStream, watch())', answer: 'code 40573, as a real standalone: "The $changeStream stage is only supported on replica sets"' },
   { feature: '$text queries and text search', answer: 'code 27 IndexNotFound "text index required for $text query" (text indexes can be created, never used)' },
   { feature: 'geospatial query operators ($near, $nearSphere, $geoWithin, $geoIntersects) and $geoNear', answer: 'code 115 CommandNotSupported' },
   { feature: '$where, $function, $accumulator (server-side JavaScript)', answer: 'code 115 CommandNotSupported' },
-  { feature: '$jsonSchema where it would see documents that are not stored ones (a $match after other stages, a view, $pull, arrayFilters), inside a field condition, or below the top level of a validator; $jsonSchema keywords $ref, definitions, format (as mongod: code 9)', answer: 'code 115 CommandNotSupported' },
-  { feature: "errInfo.details of a validator's query operators: one entry per failing top-level field condition (operatorName, specifiedAs, reason, consideredValue); nested $and/$or/$nor get {operatorName, specifiedAs} only", answer: 'the failure itself (121) is exact; only these details are coarser than mongod' },
+  {
+    feature:
+      '$jsonSchema where it would see documents that are not stored ones (a $match after other stages, a view, $pull, arrayFilters), inside a field condition, or below the top level of a validator; $jsonSchema keywords $ref, definitions, format (as mongod: code 9)',
+    answer: 'code 115 CommandNotSupported',
+  },
+  {
+    feature:
+      "errInfo.details of a validator's query operators: one entry per failing top-level field condition (operatorName, specifiedAs, reason, consideredValue); nested $and/$or/$nor get {operatorName, specifiedAs} only",
+    answer: 'the failure itself (121) is exact; only these details are coarser than mongod',
+  },
   { feature: "validationAction 'errorAndLog'", answer: 'code 115 CommandNotSupported' },
   { feature: 'collations on views', answer: 'code 115 CommandNotSupported (create); a query collation on a view is 167 as in mongod' },
-  { feature: 'collation version: listIndexes and listCollections report ICU 57.1 as mongod 8.0 does, but strings are compared by the platform ICU (Intl.Collator), which can order a few rare characters differently', answer: 'a documented difference, not an error' },
-  { feature: '$type for int, long, double, decimal, objectId, binData, timestamp, minKey, maxKey, javascript (numbers are compared as plain numbers)', answer: 'code 115 CommandNotSupported' },
-  { feature: 'collation strengths 4 and 5, alternate "shifted", maxVariable, backwards, normalization, caseLevel above strength 1, locale variants ("de@collation=phonebook")', answer: 'code 115 CommandNotSupported' },
-  { feature: 'under a non-simple collation: $regex, $expr, and aggregation stages after the leading $match/$sort other than $project/$addFields/$set/$unset/$replaceRoot/$replaceWith/$limit/$skip/$count without comparison operators', answer: 'code 115 CommandNotSupported' },
-  { feature: '$search, $vectorSearch, $collStats, $indexStats, $currentOp, $listSessions, $planCacheStats (no statistics or operations are tracked, no config.system.sessions); $documents and $listLocalSessions other than as the first stage of aggregate: 1', answer: 'code 115 CommandNotSupported' },
+  {
+    feature:
+      'collation version: listIndexes and listCollections report ICU 57.1 as mongod 8.0 does, but strings are compared by the platform ICU (Intl.Collator), which can order a few rare characters differently',
+    answer: 'a documented difference, not an error',
+  },
+  {
+    feature: '$type for int, long, double, decimal, objectId, binData, timestamp, minKey, maxKey, javascript (numbers are compared as plain numbers)',
+    answer: 'code 115 CommandNotSupported',
+  },
+  {
+    feature: 'collation strengths 4 and 5, alternate "shifted", maxVariable, backwards, normalization, caseLevel above strength 1, locale variants ("de@collation=phonebook")',
+    answer: 'code 115 CommandNotSupported',
+  },
+  {
+    feature:
+      'under a non-simple collation: $regex, $expr, and aggregation stages after the leading $match/$sort other than $project/$addFields/$set/$unset/$replaceRoot/$replaceWith/$limit/$skip/$count without comparison operators',
+    answer: 'code 115 CommandNotSupported',
+  },
+  {
+    feature:
+      '$search, $vectorSearch, $collStats, $indexStats, $currentOp, $listSessions, $planCacheStats (no statistics or operations are tracked, no config.system.sessions); $documents and $listLocalSessions other than as the first stage of aggregate: 1',
+    answer: 'code 115 CommandNotSupported',
+  },
   { feature: "$out to a time-series collection (option timeseries); $merge with a custom 'let'", answer: 'code 115 CommandNotSupported' },
   { feature: 'explain (find, aggregate, count, ...)', answer: 'code 115 CommandNotSupported' },
   { feature: 'tailable / awaitData cursors, min, max, returnKey, showRecordId in find', answer: 'code 115 CommandNotSupported' },
   { feature: 'positional projection (`field.$`) in find and findAndModify', answer: 'code 115 CommandNotSupported' },
-  { feature: 'capped, time-series, clustered and encrypted collections (create options capped, timeseries, clusteredIndex, expireAfterSeconds, encryptedFields)', answer: 'code 115 CommandNotSupported' },
-  { feature: "collMod other than validator, validationLevel, validationAction, a view's viewOn/pipeline, an index's hidden/expireAfterSeconds (timeseries, cappedSize, cappedMax, expireAfterSeconds, dryRun, changeStreamPreAndPostImages, index prepareUnique/unique)", answer: 'code 115 CommandNotSupported' },
+  {
+    feature: 'capped, time-series, clustered and encrypted collections (create options capped, timeseries, clusteredIndex, expireAfterSeconds, encryptedFields)',
+    answer: 'code 115 CommandNotSupported',
+  },
+  {
+    feature:
+      "collMod other than validator, validationLevel, validationAction, a view's viewOn/pipeline, an index's hidden/expireAfterSeconds (timeseries, cappedSize, cappedMax, expireAfterSeconds, dryRun, changeStreamPreAndPostImages, index prepareUnique/unique)",
+    answer: 'code 115 CommandNotSupported',
+  },
   { feature: 'hints on a sparse, partial, text, geospatial or hashed index (the answer would leave documents out), hint {$natural: -1}', answer: 'code 115 CommandNotSupported' },
   { feature: "readConcern levels 'snapshot' and 'linearizable', afterClusterTime, atClusterTime (a standalone cannot give them)", answer: 'code 115 CommandNotSupported' },
-  { feature: "writeConcern w > 1 or a tag set (a standalone cannot give them)", answer: "code 2 BadValue, as a standalone: \"cannot use 'w' > 1 on a standalone\"" },
+  { feature: 'writeConcern w > 1 or a tag set (a standalone cannot give them)', answer: 'code 2 BadValue, as a standalone: "cannot use \'w\' > 1 on a standalone"' },
   { feature: "update statement field 'upsertSupplied' (internal to mongod)", answer: 'code 115 CommandNotSupported' },
-  { feature: "wildcard indexes ($**) and the index options wildcardProjection, prepareUnique, clustered", answer: 'code 115 CommandNotSupported' },
+  { feature: 'wildcard indexes ($**) and the index options wildcardProjection, prepareUnique, clustered', answer: 'code 115 CommandNotSupported' },
   { feature: "create options autoIndexId: false and an idIndex other than {key: {_id: 1}, name: '_id_'}", answer: 'code 115 CommandNotSupported' },
-  { feature: 'createIndexes commitQuorum (a standalone has no replicas)', answer: "code 2 BadValue, as a standalone: \"Standalones can't specify commitQuorum\"" },
-  { feature: 'Stable API: apiVersion other than "1"; apiStrict with a command outside version 1 (distinct, listDatabases, buildInfo, ...)', answer: 'codes 322 and 323, as mongod' },
+  { feature: 'createIndexes commitQuorum (a standalone has no replicas)', answer: 'code 2 BadValue, as a standalone: "Standalones can\'t specify commitQuorum"' },
+  {
+    feature: 'Stable API: apiVersion other than "1"; apiStrict with a command outside version 1 (distinct, listDatabases, buildInfo, ...)',
+    answer: 'codes 322 and 323, as mongod',
+  },
   { feature: '$currentDate with {$type: "timestamp"}', answer: 'code 115 CommandNotSupported' },
   { feature: 'regular expression options x and l (BSON regex or $options)', answer: 'code 115 CommandNotSupported' },
   { feature: 'commands not in the command table (dbStats, collStats, serverStatus, ...); renameCollection of a view (115)', answer: 'code 59 CommandNotFound' },
-  { feature: 'unknown fields in a command', answer: "code 40415, as mongod: \"BSON field 'find.x' is an unknown field.\"" },
-  { feature: 'other query, update or aggregation operators mingo does not implement', answer: 'code 2 BadValue with mingo\'s message naming the operator' },
+  { feature: 'unknown fields in a command', answer: 'code 40415, as mongod: "BSON field \'find.x\' is an unknown field."' },
+  { feature: 'other query, update or aggregation operators mingo does not implement', answer: "code 2 BadValue with mingo's message naming the operator" },
   { feature: 'Decimal128 arithmetic and comparisons', answer: 'supported at double precision (about 15 significant digits); stored values keep their exact bytes until changed' },
   { feature: 'Long values beyond 2^53 in comparisons and arithmetic', answer: 'compared at double precision; stored values keep their exact bytes until changed' },
-  { feature: 'numeric types in aggregation output and in array elements added by $push/$addToSet', answer: 'integral values come back as Int32 (or Double when out of range) unless they pass through unchanged from a stored field' },
-  { feature: "client bulkWrite nsInfo options collectionUUID, encryptionInformation, isTimeseriesNamespace", answer: 'code 115 CommandNotSupported' },
-  { feature: 'authentication (saslStart, ...), replication, sharding, OP_COMPRESSED', answer: 'not advertised; the commands answer code 59 CommandNotFound; unknown opcodes close the connection' },
+  {
+    feature: 'numeric types in aggregation output and in array elements added by $push/$addToSet',
+    answer: 'integral values come back as Int32 (or Double when out of range) unless they pass through unchanged from a stored field',
+  },
+  { feature: 'client bulkWrite nsInfo options collectionUUID, encryptionInformation, isTimeseriesNamespace', answer: 'code 115 CommandNotSupported' },
+  {
+    feature: 'authentication (saslStart, ...), replication, sharding, OP_COMPRESSED',
+    answer: 'not advertised; the commands answer code 59 CommandNotFound; unknown opcodes close the connection',
+  },
 ];
 
 const GEO_OPERATORS = new Set(['$near', '$nearSphere', '$geoWithin', '$geoIntersects', '$within', '$box', '$center', '$centerSphere', '$polygon']);
@@ -116,9 +161,20 @@ export function checkExpression(expr: unknown, depth = 0): void {
 }
 
 const UNSUPPORTED_STAGES = new Set([
-  '$search', '$searchMeta', '$vectorSearch', '$collStats', '$indexStats', '$currentOp',
-  '$listSessions', '$listLocalSessions', '$planCacheStats', '$documents', '$geoNear', '$listSearchIndexes',
-  '$changeStreamSplitLargeEvent', '$shardedDataDistribution',
+  '$search',
+  '$searchMeta',
+  '$vectorSearch',
+  '$collStats',
+  '$indexStats',
+  '$currentOp',
+  '$listSessions',
+  '$listLocalSessions',
+  '$planCacheStats',
+  '$documents',
+  '$geoNear',
+  '$listSearchIndexes',
+  '$changeStreamSplitLargeEvent',
+  '$shardedDataDistribution',
 ]);
 
 const WRITE_STAGES = new Set(['$out', '$merge']);
@@ -155,4 +211,3 @@ function checkNested(body: unknown, stage: string): void {
     else if (isPlainObject(value)) checkNested(value, stage);
   }
 }
-

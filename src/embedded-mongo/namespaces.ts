@@ -54,7 +54,8 @@ export function create(cmd: Doc, db: string, ctx: CommandContext): Doc {
   refuse(cmd, 'create', ['capped', 'timeseries', 'expireAfterSeconds', 'clusteredIndex', 'encryptedFields']);
   if (cmd.autoIndexId !== undefined && !truthy(cmd.autoIndexId)) unsupported("create option 'autoIndexId: false'");
   const idIndex = objectArg(cmd, 'create', 'idIndex');
-  if (idIndex && (keyOf(toView(idIndex.key)) !== keyOf({ _id: 1 }) || Object.keys(idIndex).some((k) => !['key', 'name', 'v', 'ns'].includes(k)))) unsupported("create option 'idIndex' other than {key: {_id: 1}, name: '_id_'}");
+  if (idIndex && (keyOf(toView(idIndex.key)) !== keyOf({ _id: 1 }) || Object.keys(idIndex).some((k) => !['key', 'name', 'v', 'ns'].includes(k))))
+    unsupported("create option 'idIndex' other than {key: {_id: 1}, name: '_id_'}");
   const collation = normalizeCollation(cmd.collation);
   if (ctx.store.collection(db, name) || ctx.store.view(db, name)) fail(ErrorCode.NamespaceExists, `Collection ${db}.${name} already exists.`);
   if (cmd.viewOn !== undefined || cmd.pipeline !== undefined) {
@@ -83,16 +84,19 @@ export function collMod(cmd: Doc, db: string, ctx: CommandContext): Doc {
   refuse(cmd, 'collMod', ['timeseries', 'cappedSize', 'cappedMax', 'expireAfterSeconds', 'dryRun', 'changeStreamPreAndPostImages', 'recordIdsReplicated']);
   const view = ctx.store.view(db, name);
   if (view) {
-    for (const field of ['validator', 'validationLevel', 'validationAction', 'index']) if (cmd[field] !== undefined) fail(ErrorCode.InvalidOptions, `option not supported on a view: ${field}`);
+    for (const field of ['validator', 'validationLevel', 'validationAction', 'index'])
+      if (cmd[field] !== undefined) fail(ErrorCode.InvalidOptions, `option not supported on a view: ${field}`);
     if (cmd.viewOn !== undefined || cmd.pipeline !== undefined) {
-      if (cmd.viewOn === undefined || cmd.pipeline === undefined) fail(ErrorCode.InvalidOptions, 'Must specify both \'viewOn\' and \'pipeline\' when modifying a view and auth is enabled');
+      if (cmd.viewOn === undefined || cmd.pipeline === undefined)
+        fail(ErrorCode.InvalidOptions, "Must specify both 'viewOn' and 'pipeline' when modifying a view and auth is enabled");
       Object.assign(view, viewDefinition(cmd, 'collMod', db));
     }
     return ok();
   }
   const collection = ctx.store.collection(db, name);
   if (!collection) fail(ErrorCode.NamespaceNotFound, `ns does not exist: ${db}.${name}`);
-  if (cmd.viewOn !== undefined || cmd.pipeline !== undefined) fail(ErrorCode.InvalidOptions, `option only supported on a view: ${cmd.viewOn !== undefined ? 'viewOn' : 'pipeline'}`);
+  if (cmd.viewOn !== undefined || cmd.pipeline !== undefined)
+    fail(ErrorCode.InvalidOptions, `option only supported on a view: ${cmd.viewOn !== undefined ? 'viewOn' : 'pipeline'}`);
   const reply: Doc = {};
   if (cmd.index !== undefined) Object.assign(reply, modifyIndex(collection, objectArg(cmd, 'collMod', 'index')!));
   if (cmd.validator !== undefined || cmd.validationLevel !== undefined || cmd.validationAction !== undefined) {
@@ -108,9 +112,10 @@ function modifyIndex(collection: Collection, spec: Doc): Doc {
   for (const field of Object.keys(spec)) {
     if (!['keyPattern', 'name', 'hidden', 'expireAfterSeconds'].includes(field)) unsupported(`collMod index option '${field}'`);
   }
-  const index = typeof spec.name === 'string'
-    ? collection.indexes.find((i) => i.name === spec.name)
-    : collection.indexes.find((i) => keyOf(toView(i.keyPattern)) === keyOf(toView(spec.keyPattern)));
+  const index =
+    typeof spec.name === 'string'
+      ? collection.indexes.find((i) => i.name === spec.name)
+      : collection.indexes.find((i) => keyOf(toView(i.keyPattern)) === keyOf(toView(spec.keyPattern)));
   if (!index) fail(ErrorCode.IndexNotFound, `cannot find index ${JSON.stringify(toView(spec.name ?? spec.keyPattern))} for ns ${collection.ns}`);
   const reply: Doc = {};
   for (const option of ['hidden', 'expireAfterSeconds'] as const) {
@@ -176,7 +181,7 @@ export function listCollections(cmd: Doc, db: string, ctx: CommandContext): Repl
 export function createIndexes(cmd: Doc, db: string, ctx: CommandContext): Doc {
   const name = collectionArg(cmd, 'createIndexes', db);
   const specs = cmd.indexes;
-  if (!Array.isArray(specs) || specs.length === 0) fail(ErrorCode.BadValue, "Must specify at least one index to create");
+  if (!Array.isArray(specs) || specs.length === 0) fail(ErrorCode.BadValue, 'Must specify at least one index to create');
   if (cmd.commitQuorum !== undefined) fail(ErrorCode.BadValue, "Standalones can't specify commitQuorum");
   const { collection, created } = ctx.store.ensureCollection(db, name);
   const before = collection.indexes.length + 1;

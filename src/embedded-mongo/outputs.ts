@@ -48,8 +48,10 @@ function merge(store: Store, db: string, spec: unknown, docs: Doc[], bypass: boo
   const on = options.on === undefined ? ['_id'] : [options.on].flat().map(String);
   const whenMatched = options.whenMatched ?? 'merge';
   const whenNotMatched = options.whenNotMatched ?? 'insert';
-  if (!Array.isArray(whenMatched) && !WHEN_MATCHED.has(String(whenMatched))) fail(ErrorCode.BadValue, `Enumeration value '${String(whenMatched)}' for field '$merge.whenMatched' is not a valid value.`);
-  if (!WHEN_NOT_MATCHED.has(String(whenNotMatched))) fail(ErrorCode.BadValue, `Enumeration value '${String(whenNotMatched)}' for field '$merge.whenNotMatched' is not a valid value.`);
+  if (!Array.isArray(whenMatched) && !WHEN_MATCHED.has(String(whenMatched)))
+    fail(ErrorCode.BadValue, `Enumeration value '${String(whenMatched)}' for field '$merge.whenMatched' is not a valid value.`);
+  if (!WHEN_NOT_MATCHED.has(String(whenNotMatched)))
+    fail(ErrorCode.BadValue, `Enumeration value '${String(whenNotMatched)}' for field '$merge.whenNotMatched' is not a valid value.`);
   const { collection } = store.ensureCollection(to.db, to.coll);
   if (keyOf(on) !== keyOf(['_id'])) {
     const unique = collection.indexes.some((i) => i.unique && i.usableForEquality && !i.sparse && i.fields.length === on.length && on.every((f) => i.fields.includes(f)));
@@ -67,13 +69,16 @@ function merge(store: Store, db: string, spec: unknown, docs: Doc[], bypass: boo
     }
     const [match] = select(collection, key, { limit: 1 });
     if (!match) {
-      if (whenNotMatched === 'fail') fail(13113, "$merge could not find a matching document in the target collection for at least one document in the source collection");
+      if (whenNotMatched === 'fail') fail(13113, '$merge could not find a matching document in the target collection for at least one document in the source collection');
       if (whenNotMatched === 'insert') collection.insert(Collection.withId(doc), bypass);
       continue;
     }
     if (whenMatched === 'keepExisting') continue;
     if (whenMatched === 'fail') {
-      fail(ErrorCode.DuplicateKey, `E11000 duplicate key error collection: ${collection.ns} index: _id_ dup key: ${formatDocument({ _id: match.typed._id })}`, { keyPattern: { _id: 1 }, keyValue: { _id: match.typed._id } });
+      fail(ErrorCode.DuplicateKey, `E11000 duplicate key error collection: ${collection.ns} index: _id_ dup key: ${formatDocument({ _id: match.typed._id })}`, {
+        keyPattern: { _id: 1 },
+        keyValue: { _id: match.typed._id },
+      });
     }
     let next: Doc;
     if (Array.isArray(whenMatched)) {
@@ -85,7 +90,7 @@ function merge(store: Store, db: string, spec: unknown, docs: Doc[], bypass: boo
       next = { ...match.typed, ...doc, _id: match.typed._id };
     }
     if (doc._id !== undefined && keyOf(toView(doc._id)) !== match.key) {
-      fail(ErrorCode.ImmutableField, "$merge failed to update the matching document, did you attempt to modify the _id or the shard key?");
+      fail(ErrorCode.ImmutableField, '$merge failed to update the matching document, did you attempt to modify the _id or the shard key?');
     }
     collection.replace(match, next, bypass);
   }
@@ -96,4 +101,3 @@ export function runWriteStage(store: Store, db: string, stage: Doc, docs: Doc[],
   if ('$out' in stage) out(store, db, stage.$out, docs, bypass);
   else merge(store, db, stage.$merge, docs, bypass);
 }
-

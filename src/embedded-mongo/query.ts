@@ -100,7 +100,8 @@ function checkHint(coll: Collection, hint: unknown): void {
   } else {
     fail(ErrorCode.FailedToParse, 'hint must be either a string or nested object');
   }
-  if (!index || index.spec.hidden === true) fail(ErrorCode.BadValue, 'error processing query: planner returned error :: caused by :: hint provided does not correspond to an existing index');
+  if (!index || index.spec.hidden === true)
+    fail(ErrorCode.BadValue, 'error processing query: planner returned error :: caused by :: hint provided does not correspond to an existing index');
   if (!index.usableForEquality || index.sparse) unsupported(`hint '${index.name}' (a sparse, partial, text, geospatial or hashed index)`);
 }
 
@@ -239,7 +240,7 @@ export function candidates(coll: Collection, filter: Doc, streaming = false): It
 /** `{field: 1|-1}` in view form, validated as mongod does. */
 export function normalizeSort(sort: unknown): Doc | undefined {
   if (sort === undefined || sort === null) return undefined;
-  if (!isPlainObject(sort)) fail(ErrorCode.TypeMismatch, "Expected field sort to be of type object");
+  if (!isPlainObject(sort)) fail(ErrorCode.TypeMismatch, 'Expected field sort to be of type object');
   const out: Doc = {};
   for (const [field, direction] of Object.entries(sort)) {
     if (isPlainObject(direction) && '$meta' in direction) unsupported(`sort by {$meta: ${JSON.stringify(direction.$meta)}}`);
@@ -333,7 +334,11 @@ export function select(coll: Collection | undefined, filter: unknown, options: S
  */
 function selectCollated(coll: Collection | undefined, view: Doc, collator: Intl.Collator, sort: Doc | undefined, options: SelectOptions): DocRecord[] {
   const records = coll ? [...coll.docs.values()] : [];
-  const ranks = CollationRanks.of(collator, records.map((r) => r.view), view);
+  const ranks = CollationRanks.of(
+    collator,
+    records.map((r) => r.view),
+    view,
+  );
   const query = Object.keys(view).length ? new Query(ranks.filter(view), mingoOptions(options.variables)) : undefined;
   if (!coll) return [];
   checkHint(coll, options.hint);
@@ -407,7 +412,7 @@ const IDENTITY: Projector = (record) => record.typed;
  */
 export function compileProjection(projection: unknown): Projector {
   if (projection === undefined || projection === null) return IDENTITY;
-  if (!isPlainObject(projection)) fail(ErrorCode.TypeMismatch, "Expected field projection to be of type object");
+  if (!isPlainObject(projection)) fail(ErrorCode.TypeMismatch, 'Expected field projection to be of type object');
   const fields = Object.keys(projection);
   if (!fields.length) return IDENTITY;
   for (const field of fields) {

@@ -17,24 +17,61 @@ export function typeName(v: unknown): string {
   if (v instanceof Date) return 'date';
   if (v instanceof RegExp) return 'regex';
   switch (bsonType(v)) {
-    case 'Int32': return 'int';
-    case 'Double': return 'double';
-    case 'Long': return 'long';
-    case 'Decimal128': return 'decimal';
-    case 'ObjectId': return 'objectId';
-    case 'Binary': return 'binData';
-    case 'BSONRegExp': return 'regex';
-    case 'Timestamp': return 'timestamp';
-    case 'MinKey': return 'minKey';
-    case 'MaxKey': return 'maxKey';
-    case 'Code': return 'javascript';
-    case 'BSONSymbol': return 'symbol';
-    case 'DBRef': return 'object';
-    default: return isPlainObject(v) ? 'object' : 'unknown';
+    case 'Int32':
+      return 'int';
+    case 'Double':
+      return 'double';
+    case 'Long':
+      return 'long';
+    case 'Decimal128':
+      return 'decimal';
+    case 'ObjectId':
+      return 'objectId';
+    case 'Binary':
+      return 'binData';
+    case 'BSONRegExp':
+      return 'regex';
+    case 'Timestamp':
+      return 'timestamp';
+    case 'MinKey':
+      return 'minKey';
+    case 'MaxKey':
+      return 'maxKey';
+    case 'Code':
+      return 'javascript';
+    case 'BSONSymbol':
+      return 'symbol';
+    case 'DBRef':
+      return 'object';
+    default:
+      return isPlainObject(v) ? 'object' : 'unknown';
   }
 }
 
-const BSON_TYPES = new Set(['double', 'string', 'object', 'array', 'binData', 'undefined', 'objectId', 'bool', 'date', 'null', 'regex', 'dbPointer', 'javascript', 'symbol', 'javascriptWithScope', 'int', 'timestamp', 'long', 'decimal', 'minKey', 'maxKey', 'number']);
+const BSON_TYPES = new Set([
+  'double',
+  'string',
+  'object',
+  'array',
+  'binData',
+  'undefined',
+  'objectId',
+  'bool',
+  'date',
+  'null',
+  'regex',
+  'dbPointer',
+  'javascript',
+  'symbol',
+  'javascriptWithScope',
+  'int',
+  'timestamp',
+  'long',
+  'decimal',
+  'minKey',
+  'maxKey',
+  'number',
+]);
 const JSON_TYPES: Record<string, (t: string) => boolean> = {
   object: (t) => t === 'object',
   array: (t) => t === 'array',
@@ -45,10 +82,35 @@ const JSON_TYPES: Record<string, (t: string) => boolean> = {
 };
 
 const KEYWORDS = new Set([
-  'bsonType', 'type', 'required', 'properties', 'additionalProperties', 'patternProperties', 'minimum', 'maximum',
-  'exclusiveMinimum', 'exclusiveMaximum', 'minLength', 'maxLength', 'pattern', 'enum', 'items', 'additionalItems',
-  'minItems', 'maxItems', 'uniqueItems', 'minProperties', 'maxProperties', 'allOf', 'anyOf', 'oneOf', 'not',
-  'multipleOf', 'dependencies', 'description', 'title',
+  'bsonType',
+  'type',
+  'required',
+  'properties',
+  'additionalProperties',
+  'patternProperties',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'minLength',
+  'maxLength',
+  'pattern',
+  'enum',
+  'items',
+  'additionalItems',
+  'minItems',
+  'maxItems',
+  'uniqueItems',
+  'minProperties',
+  'maxProperties',
+  'allOf',
+  'anyOf',
+  'oneOf',
+  'not',
+  'multipleOf',
+  'dependencies',
+  'description',
+  'title',
 ]);
 
 /** Checks a $jsonSchema as mongod parses it (9 FailedToParse for what it refuses). */
@@ -118,11 +180,19 @@ export function schemaFailures(schema: Doc, value: unknown): Failure[] {
   if (numeric) {
     if (schema.minimum !== undefined) {
       const c = compare(value, schema.minimum);
-      if (c < 0 || (c === 0 && schema.exclusiveMinimum === true)) out.push({ ...considered('minimum', 'comparison failed'), ...(schema.exclusiveMinimum === true ? { specifiedAs: { minimum: schema.minimum, exclusiveMinimum: true } } : {}) });
+      if (c < 0 || (c === 0 && schema.exclusiveMinimum === true))
+        out.push({
+          ...considered('minimum', 'comparison failed'),
+          ...(schema.exclusiveMinimum === true ? { specifiedAs: { minimum: schema.minimum, exclusiveMinimum: true } } : {}),
+        });
     }
     if (schema.maximum !== undefined) {
       const c = compare(value, schema.maximum);
-      if (c > 0 || (c === 0 && schema.exclusiveMaximum === true)) out.push({ ...considered('maximum', 'comparison failed'), ...(schema.exclusiveMaximum === true ? { specifiedAs: { maximum: schema.maximum, exclusiveMaximum: true } } : {}) });
+      if (c > 0 || (c === 0 && schema.exclusiveMaximum === true))
+        out.push({
+          ...considered('maximum', 'comparison failed'),
+          ...(schema.exclusiveMaximum === true ? { specifiedAs: { maximum: schema.maximum, exclusiveMaximum: true } } : {}),
+        });
     }
     if (schema.multipleOf !== undefined) {
       const n = toNumber(value)!;
@@ -141,11 +211,13 @@ export function schemaFailures(schema: Doc, value: unknown): Failure[] {
     if (schema.maxItems !== undefined && value.length > toNumber(schema.maxItems)!) out.push(considered('maxItems', 'array did not match specified length'));
     if (schema.uniqueItems === true) {
       const keys = value.map((v) => keyOf(toView(v)));
-      if (new Set(keys).size !== keys.length) out.push({ ...considered('uniqueItems', 'found a duplicate item'), duplicatedValue: value[keys.findIndex((k, i) => keys.indexOf(k) !== i)] });
+      if (new Set(keys).size !== keys.length)
+        out.push({ ...considered('uniqueItems', 'found a duplicate item'), duplicatedValue: value[keys.findIndex((k, i) => keys.indexOf(k) !== i)] });
     }
     if (isPlainObject(schema.items)) {
       const index = value.findIndex((item) => schemaFailures(schema.items as Doc, item).length > 0);
-      if (index >= 0) out.push({ operatorName: 'items', reason: 'At least one item did not match the sub-schema', itemIndex: index, details: schemaFailures(schema.items as Doc, value[index]) });
+      if (index >= 0)
+        out.push({ operatorName: 'items', reason: 'At least one item did not match the sub-schema', itemIndex: index, details: schemaFailures(schema.items as Doc, value[index]) });
     } else if (Array.isArray(schema.items)) {
       const tuple = schema.items as Doc[];
       tuple.forEach((sub, i) => {
@@ -157,7 +229,13 @@ export function schemaFailures(schema: Doc, value: unknown): Failure[] {
       if (schema.additionalItems === false && value.length > tuple.length) out.push(considered('additionalItems', 'found additional items'));
       else if (isPlainObject(schema.additionalItems)) {
         const extra = value.slice(tuple.length).findIndex((item) => schemaFailures(schema.additionalItems as Doc, item).length > 0);
-        if (extra >= 0) out.push({ operatorName: 'additionalItems', reason: 'At least one additional item did not match the sub-schema', itemIndex: tuple.length + extra, details: schemaFailures(schema.additionalItems as Doc, value[tuple.length + extra]) });
+        if (extra >= 0)
+          out.push({
+            operatorName: 'additionalItems',
+            reason: 'At least one additional item did not match the sub-schema',
+            itemIndex: tuple.length + extra,
+            details: schemaFailures(schema.additionalItems as Doc, value[tuple.length + extra]),
+          });
       }
     }
   }
@@ -171,7 +249,11 @@ export function schemaFailures(schema: Doc, value: unknown): Failure[] {
     if (keyword === 'allOf' && failed.length) out.push({ operatorName: 'allOf', schemasNotSatisfied: failed });
     if (keyword === 'anyOf' && passed === 0) out.push({ operatorName: 'anyOf', schemasNotSatisfied: failed });
     if (keyword === 'oneOf' && passed !== 1) {
-      out.push(passed === 0 ? { operatorName: 'oneOf', schemasNotSatisfied: failed } : { operatorName: 'oneOf', reason: 'more than one subschema matched', matchingSchemaIndexes: results.map((r, i) => (r.length ? -1 : i)).filter((i) => i >= 0) });
+      out.push(
+        passed === 0
+          ? { operatorName: 'oneOf', schemasNotSatisfied: failed }
+          : { operatorName: 'oneOf', reason: 'more than one subschema matched', matchingSchemaIndexes: results.map((r, i) => (r.length ? -1 : i)).filter((i) => i >= 0) },
+      );
     }
   }
   if (isPlainObject(schema.not) && schemaFailures(schema.not, value).length === 0) out.push({ operatorName: 'not', reason: 'child expression matched' });
@@ -181,8 +263,20 @@ export function schemaFailures(schema: Doc, value: unknown): Failure[] {
 function objectFailures(schema: Doc, value: Doc): Failure[] {
   const out: Failure[] = [];
   const keys = Object.keys(value);
-  if (schema.minProperties !== undefined && keys.length < toNumber(schema.minProperties)!) out.push({ operatorName: 'minProperties', specifiedAs: specified('minProperties', schema), reason: 'specified number of properties was not satisfied', numberOfProperties: keys.length });
-  if (schema.maxProperties !== undefined && keys.length > toNumber(schema.maxProperties)!) out.push({ operatorName: 'maxProperties', specifiedAs: specified('maxProperties', schema), reason: 'specified number of properties was not satisfied', numberOfProperties: keys.length });
+  if (schema.minProperties !== undefined && keys.length < toNumber(schema.minProperties)!)
+    out.push({
+      operatorName: 'minProperties',
+      specifiedAs: specified('minProperties', schema),
+      reason: 'specified number of properties was not satisfied',
+      numberOfProperties: keys.length,
+    });
+  if (schema.maxProperties !== undefined && keys.length > toNumber(schema.maxProperties)!)
+    out.push({
+      operatorName: 'maxProperties',
+      specifiedAs: specified('maxProperties', schema),
+      reason: 'specified number of properties was not satisfied',
+      numberOfProperties: keys.length,
+    });
   if (Array.isArray(schema.required)) {
     const missing = (schema.required as string[]).filter((field) => value[field] === undefined);
     if (missing.length) out.push({ operatorName: 'required', specifiedAs: specified('required', schema), missingProperties: missing });
@@ -212,7 +306,13 @@ function objectFailures(schema: Doc, value: Doc): Failure[] {
     out.push({ operatorName: 'additionalProperties', specifiedAs: { additionalProperties: false }, additionalProperties: extra });
   } else if (isPlainObject(schema.additionalProperties)) {
     const failing = extra.map((k) => ({ propertyName: k, details: schemaFailures(schema.additionalProperties as Doc, value[k]) })).filter((f) => f.details.length);
-    if (failing.length) out.push({ operatorName: 'additionalProperties', reason: 'at least one additional property did not match the subschema', failingProperty: failing[0].propertyName, details: failing[0].details });
+    if (failing.length)
+      out.push({
+        operatorName: 'additionalProperties',
+        reason: 'at least one additional property did not match the subschema',
+        failingProperty: failing[0].propertyName,
+        details: failing[0].details,
+      });
   }
   if (isPlainObject(schema.dependencies)) {
     for (const [field, dependency] of Object.entries(schema.dependencies)) {

@@ -36,9 +36,26 @@ const SPECIAL_INDEX_TYPES = new Set(['text', '2dsphere', '2d', 'hashed', 'geoHay
 
 /** Index options that are stored and listed back; anything else in a spec is rejected. */
 const KNOWN_INDEX_OPTIONS = new Set([
-  'key', 'name', 'v', 'unique', 'sparse', 'partialFilterExpression', 'expireAfterSeconds', 'background',
-  'collation', 'hidden', 'weights', 'default_language', 'language_override', 'textIndexVersion',
-  '2dsphereIndexVersion', 'bits', 'min', 'max', 'storageEngine', 'ns',
+  'key',
+  'name',
+  'v',
+  'unique',
+  'sparse',
+  'partialFilterExpression',
+  'expireAfterSeconds',
+  'background',
+  'collation',
+  'hidden',
+  'weights',
+  'default_language',
+  'language_override',
+  'textIndexVersion',
+  '2dsphereIndexVersion',
+  'bits',
+  'min',
+  'max',
+  'storageEngine',
+  'ns',
 ]);
 
 /** Index options mongod knows that are not implemented here (wildcard and clustered indexes, unique conversion). */
@@ -84,9 +101,7 @@ export class Index {
     this.unique = spec.unique === true || (spec.unique !== undefined && toNumber(spec.unique) === 1);
     this.sparse = spec.sparse === true || (spec.sparse !== undefined && toNumber(spec.sparse) === 1);
     this.expireAfterSeconds = toNumber(spec.expireAfterSeconds);
-    this.partial = spec.partialFilterExpression
-      ? new Query(toViewDoc(spec.partialFilterExpression as Doc), {})
-      : undefined;
+    this.partial = spec.partialFilterExpression ? new Query(toViewDoc(spec.partialFilterExpression as Doc), {}) : undefined;
     const special = Object.values(this.keyPattern).some((d) => typeof d === 'string');
     this.usableForEquality = !special && !this.partial;
     this.maps = this.fields.map(() => new Map());
@@ -194,7 +209,9 @@ export const ID_INDEX_SPEC: Doc = Object.freeze({ v: 2, key: { _id: 1 }, name: '
 
 /** mongod's default index name: `a_1_b_-1`. */
 export function defaultIndexName(key: Doc): string {
-  return Object.entries(key).map(([k, v]) => `${k}_${String(toView(v))}`).join('_');
+  return Object.entries(key)
+    .map(([k, v]) => `${k}_${String(toView(v))}`)
+    .join('_');
 }
 
 function sameValue(a: unknown, b: unknown): boolean {
@@ -273,11 +290,7 @@ export class Collection {
     Object.keys(keyPattern).forEach((field, i) => {
       keyValue[field] = values[i] ?? null;
     });
-    fail(
-      ErrorCode.DuplicateKey,
-      `E11000 duplicate key error collection: ${this.ns} index: ${indexName} dup key: ${formatDocument(keyValue)}`,
-      { keyPattern, keyValue },
-    );
+    fail(ErrorCode.DuplicateKey, `E11000 duplicate key error collection: ${this.ns} index: ${indexName} dup key: ${formatDocument(keyValue)}`, { keyPattern, keyValue });
   }
 
   private checkId(typed: Doc): void {
@@ -375,8 +388,7 @@ export class Collection {
     if (sameValue(key, { _id: 1 })) fail(ErrorCode.IndexOptionsConflict, 'Index already exists with a different name: _id_');
     const sameName = this.indexes.find((i) => i.name === spec.name);
     const sameKey = this.indexes.find((i) => sameValue(i.keyPattern, key));
-    const sameOptions = (existing: Index) =>
-      SIGNIFICANT_INDEX_OPTIONS.every((o) => sameValue(existing.spec[o] ?? false, stored[o] ?? false));
+    const sameOptions = (existing: Index) => SIGNIFICANT_INDEX_OPTIONS.every((o) => sameValue(existing.spec[o] ?? false, stored[o] ?? false));
     if (sameName) {
       if (sameValue(sameName.keyPattern, key) && sameOptions(sameName)) return false;
       fail(

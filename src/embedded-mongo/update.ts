@@ -14,8 +14,21 @@ import { mingoOptions } from './query';
 import { bsonType, copyTree, formatValue, getPath, isNumberLike, isPlainObject, keyOf, retype, setPath, toView, toViewDoc, type Doc } from './values';
 
 const UPDATE_OPERATORS = new Set([
-  '$set', '$unset', '$inc', '$mul', '$min', '$max', '$push', '$addToSet', '$pop', '$pull', '$pullAll',
-  '$rename', '$currentDate', '$bit', '$setOnInsert',
+  '$set',
+  '$unset',
+  '$inc',
+  '$mul',
+  '$min',
+  '$max',
+  '$push',
+  '$addToSet',
+  '$pop',
+  '$pull',
+  '$pullAll',
+  '$rename',
+  '$currentDate',
+  '$bit',
+  '$setOnInsert',
 ]);
 
 const PIPELINE_UPDATE_STAGES = new Set(['$addFields', '$set', '$project', '$unset', '$replaceRoot', '$replaceWith']);
@@ -71,7 +84,7 @@ function checkArithmetic(op: '$inc' | '$mul', spec: Doc, base: Doc): void {
     if (path.includes('$')) continue;
     const current = getPath(base, path);
     if (current !== undefined && !isNumberLike(current)) {
-      const type = current === null ? 'null' : Array.isArray(current) ? 'array' : bsonType(current) ?? typeof current;
+      const type = current === null ? 'null' : Array.isArray(current) ? 'array' : (bsonType(current) ?? typeof current);
       fail(
         ErrorCode.TypeMismatch,
         `Cannot apply ${op} to a value of non-numeric type. {_id: ${formatValue(base._id)}} has the field '${path.split('.').pop()}' of non-numeric type ${type}`,
@@ -88,7 +101,8 @@ function applyOperators(base: Doc, u: Doc, ctx: UpdateContext): UpdateResult {
     if (!UPDATE_OPERATORS.has(op)) {
       fail(ErrorCode.FailedToParse, `Unknown modifier: ${op}. Expected a valid update modifier or pipeline-style update specified as an array`);
     }
-    if (!isPlainObject(spec)) fail(ErrorCode.FailedToParse, `Modifiers operate on fields but we found type ${typeof spec} instead. For example: {$mod: {<field>: ...}} not {${op}: ${String(spec)}}`);
+    if (!isPlainObject(spec))
+      fail(ErrorCode.FailedToParse, `Modifiers operate on fields but we found type ${typeof spec} instead. For example: {$mod: {<field>: ...}} not {${op}: ${String(spec)}}`);
     if (op === '$setOnInsert') {
       if (!ctx.inserting) {
         paths.push(...Object.keys(spec));
@@ -159,9 +173,7 @@ function applyOperators(base: Doc, u: Doc, ctx: UpdateContext): UpdateResult {
   overlay(modifier.$set as Doc | undefined, false);
   // $min/$max take the operand's type only where the operand won.
   for (const op of ['$min', '$max'] as const) {
-    const won = Object.entries((modifier[op] as Doc | undefined) ?? {}).filter(
-      ([path, value]) => !path.includes('$') && keyOf(getPath(work, path)) === keyOf(toView(value)),
-    );
+    const won = Object.entries((modifier[op] as Doc | undefined) ?? {}).filter(([path, value]) => !path.includes('$') && keyOf(getPath(work, path)) === keyOf(toView(value)));
     overlay(Object.fromEntries(won), false);
   }
   overlay(modifier.$inc as Doc | undefined, true);
@@ -185,10 +197,7 @@ function applyOperatorsWithId(base: Doc, modifier: Doc, id: unknown, ctx: Update
 
 function applyReplacement(base: Doc, replacement: Doc): UpdateResult {
   if (base._id !== undefined && replacement._id !== undefined && keyOf(toView(replacement._id)) !== idOf(base)) {
-    fail(
-      ErrorCode.ImmutableField,
-      `After applying the update, the (immutable) field '_id' was found to have been altered to _id: ${formatValue(replacement._id)}`,
-    );
+    fail(ErrorCode.ImmutableField, `After applying the update, the (immutable) field '_id' was found to have been altered to _id: ${formatValue(replacement._id)}`);
   }
   const { _id: _ignored, ...rest } = replacement;
   const typed = base._id !== undefined ? { _id: base._id, ...rest } : replacement;
@@ -205,7 +214,10 @@ function applyPipeline(base: Doc, pipeline: Doc[], ctx: UpdateContext): UpdateRe
   }
   let result: Doc;
   try {
-    [result] = new Aggregator(pipeline.map((s) => toViewDoc(s)), mingoOptions(ctx.variables)).run([toViewDoc(base)]);
+    [result] = new Aggregator(
+      pipeline.map((s) => toViewDoc(s)),
+      mingoOptions(ctx.variables),
+    ).run([toViewDoc(base)]);
   } catch (err) {
     fail(ErrorCode.BadValue, (err as Error).message);
   }

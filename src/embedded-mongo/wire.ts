@@ -261,11 +261,7 @@ export function encodeCursorReply(batchName: 'firstBatch' | 'nextBatch', docs: B
   nsValue.writeInt32LE(nsBytes.length + 1, 0);
   nsBytes.copy(nsValue, 4);
   nsValue[nsValue.length - 1] = 0;
-  const cursor = documentOf([
-    ...element(0x04, batchName, documentOf(items)),
-    ...element(0x12, 'id', idBytes),
-    ...element(0x02, 'ns', nsValue),
-  ]);
+  const cursor = documentOf([...element(0x04, batchName, documentOf(items)), ...element(0x12, 'id', idBytes), ...element(0x02, 'ns', nsValue)]);
   const ok = Buffer.allocUnsafe(8);
   ok.writeDoubleLE(1, 0);
   // A serialised document minus its length and terminator is its elements, ready to splice in.

@@ -28,7 +28,13 @@ const values = (docs: Word[]) => docs.map((d) => d.w);
 describe('matching', () => {
   it('strength 1 ignores case and diacritics, 2 only case, 3 neither', async () => {
     const coll = await words();
-    const match = async (strength: number) => values(await coll.find({ w: 'cafe' }, { collation: en(strength) }).sort({ _id: 1 }).toArray());
+    const match = async (strength: number) =>
+      values(
+        await coll
+          .find({ w: 'cafe' }, { collation: en(strength) })
+          .sort({ _id: 1 })
+          .toArray(),
+      );
     expect(await match(1)).toEqual(['cafe', 'Cafe', 'café', 'Café']);
     expect(await match(2)).toEqual(['cafe', 'Cafe']);
     expect(await match(3)).toEqual(['cafe']);
@@ -37,7 +43,13 @@ describe('matching', () => {
 
   it('$in, $ne and ranges compare with the collation', async () => {
     const coll = await words();
-    const ids = async (filter: object) => (await coll.find(filter, { collation: en(2) }).sort({ _id: 1 }).toArray()).map((d) => d._id);
+    const ids = async (filter: object) =>
+      (
+        await coll
+          .find(filter, { collation: en(2) })
+          .sort({ _id: 1 })
+          .toArray()
+      ).map((d) => d._id);
     expect(await ids({ w: { $in: ['A', 'CAFÉ'] } })).toEqual([3, 4, 7, 8]);
     expect(await ids({ w: { $ne: 'b' } })).toEqual([1, 2, 3, 4, 7, 8]);
     expect(await ids({ w: { $gt: 'a', $lt: 'c' } })).toEqual([5, 6]);
@@ -45,7 +57,11 @@ describe('matching', () => {
 
   it('German: ß equals ss at strength 1', async () => {
     const coll = suite().db.collection<Word>('german');
-    await coll.insertMany([{ _id: 1, w: 'Straße' }, { _id: 2, w: 'strasse' }, { _id: 3, w: 'Strase' }]);
+    await coll.insertMany([
+      { _id: 1, w: 'Straße' },
+      { _id: 2, w: 'strasse' },
+      { _id: 3, w: 'Strase' },
+    ]);
     expect((await coll.find({ w: 'STRASSE' }, { collation: { locale: 'de', strength: 1 } }).toArray()).map((d) => d._id)).toEqual([1, 2]);
   });
 });
@@ -53,7 +69,13 @@ describe('matching', () => {
 describe('sorting', () => {
   it('sorts in the locale order, lower case first unless caseFirst upper', async () => {
     const coll = await words();
-    const sorted = async (collation?: CollationOptions) => values(await coll.find({ w: { $in: ['a', 'A', 'b', 'B'] } }, collation ? { collation } : {}).sort({ w: 1 }).toArray());
+    const sorted = async (collation?: CollationOptions) =>
+      values(
+        await coll
+          .find({ w: { $in: ['a', 'A', 'b', 'B'] } }, collation ? { collation } : {})
+          .sort({ w: 1 })
+          .toArray(),
+      );
     expect(await sorted()).toEqual(['A', 'B', 'a', 'b']);
     expect(await sorted(en(3))).toEqual(['a', 'A', 'b', 'B']);
     expect(await sorted({ locale: 'en', caseFirst: 'upper' })).toEqual(['A', 'a', 'B', 'b']);
@@ -61,8 +83,19 @@ describe('sorting', () => {
 
   it('numericOrdering compares digit runs as numbers', async () => {
     const coll = suite().db.collection<Word>('numbers');
-    await coll.insertMany([{ _id: 1, w: '10' }, { _id: 2, w: '9' }, { _id: 3, w: '2' }]);
-    expect(values(await coll.find({}, { collation: { locale: 'en', numericOrdering: true } }).sort({ w: 1 }).toArray())).toEqual(['2', '9', '10']);
+    await coll.insertMany([
+      { _id: 1, w: '10' },
+      { _id: 2, w: '9' },
+      { _id: 3, w: '2' },
+    ]);
+    expect(
+      values(
+        await coll
+          .find({}, { collation: { locale: 'en', numericOrdering: true } })
+          .sort({ w: 1 })
+          .toArray(),
+      ),
+    ).toEqual(['2', '9', '10']);
     expect(values(await coll.find({}).sort({ w: 1 }).toArray())).toEqual(['10', '2', '9']);
   });
 });
@@ -115,13 +148,27 @@ describe('collations on indexes and collections', () => {
     await users.insertOne({ _id: 3, w: 'Änn' }); // strength 2 tells diacritics apart
     expect((await serverError(users.updateOne({ _id: 3 }, { $set: { w: 'ann' } }))).code).toBe(11000);
     const spec = (await users.listIndexes().toArray()).find((i) => i.name === 'w_ci');
-    expect(spec?.collation).toMatchObject({ locale: 'en', strength: 2, caseLevel: false, caseFirst: 'off', numericOrdering: false, alternate: 'non-ignorable', maxVariable: 'punct', normalization: false, backwards: false });
+    expect(spec?.collation).toMatchObject({
+      locale: 'en',
+      strength: 2,
+      caseLevel: false,
+      caseFirst: 'off',
+      numericOrdering: false,
+      alternate: 'non-ignorable',
+      maxVariable: 'punct',
+      normalization: false,
+      backwards: false,
+    });
   });
 
   it("a collection's default collation applies to its queries and indexes unless one is given", async () => {
     const { db } = suite();
     const names = await db.createCollection<Word>('names', { collation: { locale: 'fr', strength: 1 } });
-    await names.insertMany([{ _id: 1, w: 'élan' }, { _id: 2, w: 'Elan' }, { _id: 3, w: 'elan' }]);
+    await names.insertMany([
+      { _id: 1, w: 'élan' },
+      { _id: 2, w: 'Elan' },
+      { _id: 3, w: 'elan' },
+    ]);
     expect(await names.countDocuments({ w: 'ELAN' })).toBe(3);
     expect(await names.countDocuments({ w: 'ELAN' }, { collation: { locale: 'simple' } })).toBe(0);
     await names.createIndex({ w: 1 }, { name: 'w_1' });

@@ -34,7 +34,6 @@ afterAll(async () => {
 /** The driver's typings reject some valid operators ($push modifiers) on schemaless collections. */
 const raw = (update: Document) => update as UpdateFilter<Document>;
 
-
 function hostPort(uri: string): { host: string; port: number } {
   const url = new URL(uri);
   return { host: url.hostname, port: Number(url.port || 27017) };
@@ -85,19 +84,34 @@ describe('handshake and server commands', () => {
   });
 
   it('rejects change streams with 40573', async () => {
-    const err = await serverError(db.collection('cs').aggregate([{ $changeStream: {} }]).toArray());
+    const err = await serverError(
+      db
+        .collection('cs')
+        .aggregate([{ $changeStream: {} }])
+        .toArray(),
+    );
     expect(err.code).toBe(40573);
   });
 
   it('rejects unknown query operators with 2 BadValue', async () => {
-    const err = await serverError(db.collection('text').find({ a: { $bogus: 1 } }).toArray());
+    const err = await serverError(
+      db
+        .collection('text')
+        .find({ a: { $bogus: 1 } })
+        .toArray(),
+    );
     expect(err.code).toBe(2);
     expect(err.message).toContain('$bogus');
   });
 
   it('rejects $text without a text index with 27', async () => {
     await db.collection('text').insertOne({ body: 'hello world' });
-    const err = await serverError(db.collection('text').find({ $text: { $search: 'hello' } }).toArray());
+    const err = await serverError(
+      db
+        .collection('text')
+        .find({ $text: { $search: 'hello' } })
+        .toArray(),
+    );
     expect(err.code).toBe(27);
   });
 });
@@ -225,7 +239,14 @@ describe('update and delete', () => {
   beforeEach(async () => {
     await coll().deleteMany({});
     await coll().insertMany([
-      { _id: 1 as never, n: 1, items: [{ k: 'a', v: 1 }, { k: 'b', v: 2 }] },
+      {
+        _id: 1 as never,
+        n: 1,
+        items: [
+          { k: 'a', v: 1 },
+          { k: 'b', v: 2 },
+        ],
+      },
       { _id: 2 as never, n: 2, items: [] },
       { _id: 3 as never, n: 3 },
     ]);
@@ -248,8 +269,26 @@ describe('update and delete', () => {
   });
 
   it('supports $push with $each/$sort/$slice, $addToSet, $pull, $unset, $rename, arrayFilters and positional $', async () => {
-    await coll().updateOne({ _id: 2 as never }, raw({ $push: { items: { $each: [{ k: 'z', v: 9 }, { k: 'c', v: 3 }, { k: 'a', v: 0 }], $sort: { v: -1 }, $slice: 2 } } }));
-    expect((await coll().findOne({ _id: 2 as never }))!.items).toEqual([{ k: 'z', v: 9 }, { k: 'c', v: 3 }]);
+    await coll().updateOne(
+      { _id: 2 as never },
+      raw({
+        $push: {
+          items: {
+            $each: [
+              { k: 'z', v: 9 },
+              { k: 'c', v: 3 },
+              { k: 'a', v: 0 },
+            ],
+            $sort: { v: -1 },
+            $slice: 2,
+          },
+        },
+      }),
+    );
+    expect((await coll().findOne({ _id: 2 as never }))!.items).toEqual([
+      { k: 'z', v: 9 },
+      { k: 'c', v: 3 },
+    ]);
     await coll().updateOne({ _id: 3 as never }, raw({ $push: { list: { $each: [3, 1, 2], $sort: 1 } } }));
     expect((await coll().findOne({ _id: 3 as never }))!.list).toEqual([1, 2, 3]);
     await coll().updateOne({ _id: 3 as never }, { $addToSet: { list: { $each: [2, 4] } }, $unset: { n: '' } });
@@ -258,7 +297,10 @@ describe('update and delete', () => {
     expect(await coll().findOne({ _id: 3 as never })).toEqual({ _id: 3, nums: [2, 3, 4] });
     await coll().updateOne({ _id: 1 as never }, { $set: { 'items.$[el].v': 50 } }, { arrayFilters: [{ 'el.k': 'b' }] });
     await coll().updateOne({ _id: 1 as never, 'items.k': 'a' }, { $inc: { 'items.$.v': 5 } });
-    expect((await coll().findOne({ _id: 1 as never }))!.items).toEqual([{ k: 'a', v: 6 }, { k: 'b', v: 50 }]);
+    expect((await coll().findOne({ _id: 1 as never }))!.items).toEqual([
+      { k: 'a', v: 6 },
+      { k: 'b', v: 50 },
+    ]);
   });
 
   it('replaces documents and runs pipeline updates', async () => {
@@ -287,7 +329,11 @@ describe('update and delete', () => {
     expect(before).toMatchObject({ _id: 3, n: 3 });
     const after = await coll().findOneAndUpdate({ _id: 3 as never }, { $inc: { n: 1 } }, { returnDocument: 'after', projection: { n: 1, _id: 0 } });
     expect(after).toEqual({ n: 5 });
-    const up = await coll().findOneAndUpdate({ _id: 9 as never }, { $inc: { n: 1 }, $setOnInsert: { v: 0 } }, { upsert: true, returnDocument: 'after', includeResultMetadata: true });
+    const up = await coll().findOneAndUpdate(
+      { _id: 9 as never },
+      { $inc: { n: 1 }, $setOnInsert: { v: 0 } },
+      { upsert: true, returnDocument: 'after', includeResultMetadata: true },
+    );
     expect(up.value).toEqual({ _id: 9, n: 1, v: 0 });
     expect(up.lastErrorObject).toMatchObject({ n: 1, updatedExisting: false, upserted: 9 });
     const missing = await coll().findOneAndUpdate({ _id: 99 as never }, { $set: { n: 1 } }, { includeResultMetadata: true });
@@ -302,9 +348,7 @@ describe('update and delete', () => {
 
   it('ends 100 concurrent $inc upserts on one counter at exactly 100', async () => {
     const counters = db.collection('counters');
-    await Promise.all(
-      Array.from({ length: 100 }, () => counters.findOneAndUpdate({ _id: 'c' as never }, { $inc: { seq: 1 } }, { upsert: true, returnDocument: 'after' })),
-    );
+    await Promise.all(Array.from({ length: 100 }, () => counters.findOneAndUpdate({ _id: 'c' as never }, { $inc: { seq: 1 } }, { upsert: true, returnDocument: 'after' })));
     await Promise.all(Array.from({ length: 100 }, () => counters.updateOne({ _id: 'd' as never }, { $inc: { seq: 1 } }, { upsert: true })));
     expect(await counters.findOne({ _id: 'c' as never })).toEqual({ _id: 'c', seq: 100 });
     expect(await counters.findOne({ _id: 'd' as never })).toEqual({ _id: 'd', seq: 100 });
@@ -353,8 +397,14 @@ describe('aggregate, count, distinct', () => {
       { _id: 'c1', sum: 30, n: 2 },
       { _id: 'c2', sum: 12, n: 2 },
     ]);
-    expect(await orders().aggregate([{ $match: { status: 'open' } }, { $count: 'open' }]).toArray()).toEqual([{ open: 3 }]);
-    const unwound = await orders().aggregate([{ $unwind: '$items' }, { $group: { _id: '$items', n: { $sum: 1 } } }, { $sort: { _id: 1 } }]).toArray();
+    expect(
+      await orders()
+        .aggregate([{ $match: { status: 'open' } }, { $count: 'open' }])
+        .toArray(),
+    ).toEqual([{ open: 3 }]);
+    const unwound = await orders()
+      .aggregate([{ $unwind: '$items' }, { $group: { _id: '$items', n: { $sum: 1 } } }, { $sort: { _id: 1 } }])
+      .toArray();
     expect(unwound).toEqual([
       { _id: 'x', n: 1 },
       { _id: 'y', n: 2 },
@@ -529,9 +579,7 @@ describe('BSON types', () => {
   it('keeps types through aggregation stages that pass fields through', async () => {
     const coll = db.collection('types_agg');
     const { insertedId } = await coll.insertOne({ double: new Double(4), long: Long.fromNumber(8), int: new Int32(2) });
-    const [doc] = await coll
-      .aggregate([{ $match: { _id: insertedId } }, { $project: { double: 1, long: 1, int: 1 } }], { promoteValues: false, promoteLongs: false })
-      .toArray();
+    const [doc] = await coll.aggregate([{ $match: { _id: insertedId } }, { $project: { double: 1, long: 1, int: 1 } }], { promoteValues: false, promoteLongs: false }).toArray();
     expect(Object.keys(doc)).toEqual(['_id', 'double', 'long', 'int']);
     expect(doc.double).toBeInstanceOf(Double);
     expect(doc.long).toBeInstanceOf(Long);
@@ -543,7 +591,15 @@ describe('BSON types', () => {
     await coll.insertMany([{ v: new Int32(1) }, { v: new Double(1) }, { v: Long.fromNumber(1) }, { v: new Double(1.5) }, { v: Long.fromNumber(3) }]);
     expect(await coll.countDocuments({ v: 1 })).toBe(3);
     expect(await coll.countDocuments({ v: { $gt: 1.2 } })).toBe(2);
-    expect((await coll.find({}, { projection: { _id: 0 } }).sort({ v: -1 }).limit(1).toArray())[0].v).toBe(3);
+    expect(
+      (
+        await coll
+          .find({}, { projection: { _id: 0 } })
+          .sort({ v: -1 })
+          .limit(1)
+          .toArray()
+      )[0].v,
+    ).toBe(3);
   });
 
   it('keeps numeric types through $inc and $set', async () => {

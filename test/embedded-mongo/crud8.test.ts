@@ -57,7 +57,12 @@ describe('sort on updateOne, replaceOne and their bulk forms', () => {
       { replaceOne: { filter: { name: 'Jane', ranking: { $gte: 0, $lt: 100 } }, replacement: { name: 'Mid', ranking: 9 }, sort: { ranking: -1 } } },
     ]);
     expect(res.modifiedCount).toBe(3);
-    const left = (await rankings().find({}, { projection: { _id: 0 } }).sort({ ranking: 1 }).toArray()).map((d) => `${d.name}:${d.ranking}`);
+    const left = (
+      await rankings()
+        .find({}, { projection: { _id: 0 } })
+        .sort({ ranking: 1 })
+        .toArray()
+    ).map((d) => `${d.name}:${d.ranking}`);
     expect(left).toEqual(['Jane:-1', 'Jane:1', 'Jane:2', 'Jane:3', 'Jane:4', 'Jane:5', 'Jane:6', 'Jane:7', 'Jane:8', 'Mid:9', 'Jane:100']);
   });
 
@@ -81,11 +86,17 @@ describe('let variables are expressions, evaluated once', () => {
 
   beforeEach(async () => {
     await items().deleteMany({});
-    await items().insertMany([{ _id: 1, n: 1 }, { _id: 2, n: 2 }, { _id: 3, n: 42 }]);
+    await items().insertMany([
+      { _id: 1, n: 1 },
+      { _id: 2, n: 2 },
+      { _id: 3, n: 42 },
+    ]);
   });
 
   it('find and aggregate see computed values and $literal', async () => {
-    const found = await items().find({ $expr: { $eq: ['$n', '$$target'] } }, { let: { target: { $multiply: [6, 7] } } }).toArray();
+    const found = await items()
+      .find({ $expr: { $eq: ['$n', '$$target'] } }, { let: { target: { $multiply: [6, 7] } } })
+      .toArray();
     expect(found.map((d) => d._id)).toEqual([3]);
     const out = await items()
       .aggregate([{ $match: { _id: 1 } }, { $project: { _id: 0, label: '$$label', sum: { $add: ['$n', '$$plus'] } } }], {
@@ -134,7 +145,10 @@ describe('upserts that name the new _id', () => {
     expect(first.upsertedId).toBe('fixed');
     await coll.updateOne({ name: 'a' }, { $setOnInsert: { _id: 'other' }, $set: { v: 2 } }, { upsert: true });
     await coll.updateOne({ name: 'b' }, { $set: { _id: 'b-id' } } as never, { upsert: true });
-    expect(await coll.find().sort({ _id: 1 }).toArray()).toEqual([{ _id: 'b-id', name: 'b' }, { _id: 'fixed', name: 'a', v: 2 }]);
+    expect(await coll.find().sort({ _id: 1 }).toArray()).toEqual([
+      { _id: 'b-id', name: 'b' },
+      { _id: 'fixed', name: 'a', v: 2 },
+    ]);
     const clash = await serverError(coll.updateOne({ _id: 'x', name: 'c' }, { $setOnInsert: { _id: 'y' } } as never, { upsert: true }));
     expect(clash.code).toBe(66);
   });

@@ -72,7 +72,12 @@ it('creates the declared indexes', async () => {
 });
 
 it('finds with sort, skip, limit and select', async () => {
-  const users = await Users.find({ age: { $gte: 20 } }).sort({ age: -1 }).skip(1).limit(2).select('name -_id').lean();
+  const users = await Users.find({ age: { $gte: 20 } })
+    .sort({ age: -1 })
+    .skip(1)
+    .limit(2)
+    .select('name -_id')
+    .lean();
   expect(users).toEqual([{ name: 'Ann' }, { name: 'Bob' }]);
   const one = await Users.findOne({ accountId: 'b', handle: 'ann' });
   expect(one?.name).toBe('Cyd');

@@ -35,12 +35,21 @@ describe('views', () => {
 
   it('find, count, distinct and aggregate read through the pipeline, views on views too', async () => {
     const view = coll('activeOrders');
-    expect(await view.find({ qty: { $gt: 1 } }, { projection: { item: 1 } }).sort({ qty: -1 }).skip(1).limit(1).toArray()).toEqual([{ _id: 1, item: 'pen' }]);
+    expect(
+      await view
+        .find({ qty: { $gt: 1 } }, { projection: { item: 1 } })
+        .sort({ qty: -1 })
+        .skip(1)
+        .limit(1)
+        .toArray(),
+    ).toEqual([{ _id: 1, item: 'pen' }]);
     expect(await view.countDocuments()).toBe(3);
     expect(await view.distinct('item', { qty: { $lt: 6 } })).toEqual(expect.arrayContaining(['pen', 'cap']));
     expect(await view.aggregate([{ $group: { _id: null, total: { $sum: '$qty' } } }]).toArray()).toEqual([{ _id: null, total: 15 }]);
     expect((await coll('bigActiveOrders').find().sort({ _id: 1 }).toArray()).map((d) => d._id)).toEqual([1, 3]);
-    const lookedUp = await coll('orders').aggregate([{ $match: { _id: 2 } }, { $lookup: { from: 'activeOrders', localField: 'qty', foreignField: 'qty', as: 'same' } }]).toArray();
+    const lookedUp = await coll('orders')
+      .aggregate([{ $match: { _id: 2 } }, { $lookup: { from: 'activeOrders', localField: 'qty', foreignField: 'qty', as: 'same' } }])
+      .toArray();
     expect(lookedUp[0].same).toEqual([]);
   });
 
@@ -90,7 +99,7 @@ describe('validators', () => {
     },
   };
 
-  it('refuses a document missing required fields with 121 and mongod\'s errInfo', async () => {
+  it("refuses a document missing required fields with 121 and mongod's errInfo", async () => {
     const { db } = suite();
     await db.createCollection('students', { validator: schema });
     const students = coll('students');
@@ -111,7 +120,10 @@ describe('validators', () => {
       operatorName: 'properties',
       propertiesNotSatisfied: [
         { propertyName: 'year', details: [{ operatorName: 'minimum', specifiedAs: { minimum: 2017 }, reason: 'comparison failed', consideredValue: 2000 }] },
-        { propertyName: 'gpa', details: [{ operatorName: 'bsonType', specifiedAs: { bsonType: ['double'] }, reason: 'type did not match', consideredValue: 3, consideredType: 'int' }] },
+        {
+          propertyName: 'gpa',
+          details: [{ operatorName: 'bsonType', specifiedAs: { bsonType: ['double'] }, reason: 'type did not match', consideredValue: 3, consideredType: 'int' }],
+        },
         { propertyName: 'house', details: [{ operatorName: 'enum', specifiedAs: { enum: ['red', 'blue'] }, reason: 'value was not found in enum', consideredValue: 'green' }] },
       ],
     });
@@ -144,7 +156,10 @@ describe('validators', () => {
     const { db } = suite();
     await db.createCollection('modded');
     const modded = coll('modded');
-    await modded.insertMany([{ _id: 1, n: 1 }, { _id: 2, n: -1 }]);
+    await modded.insertMany([
+      { _id: 1, n: 1 },
+      { _id: 2, n: -1 },
+    ]);
     await db.command({ collMod: 'modded', validator: { n: { $gte: 0 } }, validationLevel: 'moderate' });
     await modded.updateOne({ _id: 2 }, { $set: { n: -2 } }); // already invalid: not checked under moderate
     await validationError(modded.updateOne({ _id: 1 }, { $set: { n: -5 } }));
@@ -185,21 +200,50 @@ describe('$jsonSchema in queries', () => {
   const ids = (docs: Row[]) => docs.map((d) => d._id);
 
   it('matches documents by schema, telling int, long and double apart', async () => {
-    expect(ids(await coll('typed').find({ $jsonSchema: { properties: { n: { bsonType: 'long' } } } }).toArray())).toEqual([2]);
-    expect(ids(await coll('typed').find({ $jsonSchema: { required: ['name'], properties: { n: { bsonType: ['int', 'double'] } } } }).toArray())).toEqual([1]);
+    expect(
+      ids(
+        await coll('typed')
+          .find({ $jsonSchema: { properties: { n: { bsonType: 'long' } } } })
+          .toArray(),
+      ),
+    ).toEqual([2]);
+    expect(
+      ids(
+        await coll('typed')
+          .find({ $jsonSchema: { required: ['name'], properties: { n: { bsonType: ['int', 'double'] } } } })
+          .toArray(),
+      ),
+    ).toEqual([1]);
   });
 
   it('finds the documents that do not match with $nor, in find, count, aggregate and updates', async () => {
     const schema = { $jsonSchema: { required: ['name'] } };
-    expect(ids(await coll('typed').find({ $nor: [schema] }).toArray())).toEqual([3]);
+    expect(
+      ids(
+        await coll('typed')
+          .find({ $nor: [schema] })
+          .toArray(),
+      ),
+    ).toEqual([3]);
     expect(await coll('typed').countDocuments({ $or: [schema, { _id: 3 }] })).toBe(3);
-    expect(ids(await coll('typed').aggregate<Row>([{ $match: schema }, { $sort: { _id: -1 } }]).toArray())).toEqual([2, 1]);
+    expect(
+      ids(
+        await coll('typed')
+          .aggregate<Row>([{ $match: schema }, { $sort: { _id: -1 } }])
+          .toArray(),
+      ),
+    ).toEqual([2, 1]);
     expect((await coll('typed').updateMany({ $nor: [schema] }, { $set: { name: 'fixed' } })).modifiedCount).toBe(1);
   });
 
   it('after other stages: the right answer, or (embedded) 115 rather than a guess at the types', async () => {
-    const run = coll('typed').aggregate<Row>([{ $project: { n: 1 } }, { $match: { $jsonSchema: { properties: { n: { bsonType: 'long' } } } } }]).toArray();
-    const outcome = await run.then((docs) => ids(docs), (err: MongoServerError) => err.code);
+    const run = coll('typed')
+      .aggregate<Row>([{ $project: { n: 1 } }, { $match: { $jsonSchema: { properties: { n: { bsonType: 'long' } } } } }])
+      .toArray();
+    const outcome = await run.then(
+      (docs) => ids(docs),
+      (err: MongoServerError) => err.code,
+    );
     expect(outcome).toEqual(process.env.MONGODB_URI ? [2] : 115);
   });
 });

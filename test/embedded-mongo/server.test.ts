@@ -27,10 +27,20 @@ describe('lifecycle', () => {
     try {
       await Promise.all(
         clients.flatMap((client) =>
-          Array.from({ length: 25 }, () => client.db('x').collection('counters').updateOne({ _id: 'n' as never }, { $inc: { v: 1 } }, { upsert: true })),
+          Array.from({ length: 25 }, () =>
+            client
+              .db('x')
+              .collection('counters')
+              .updateOne({ _id: 'n' as never }, { $inc: { v: 1 } }, { upsert: true }),
+          ),
         ),
       );
-      expect(await clients[0].db('x').collection('counters').findOne({ _id: 'n' as never })).toEqual({ _id: 'n', v: 200 });
+      expect(
+        await clients[0]
+          .db('x')
+          .collection('counters')
+          .findOne({ _id: 'n' as never }),
+      ).toEqual({ _id: 'n', v: 200 });
     } finally {
       await Promise.all(clients.map((c) => c.close()));
       await mongo.stop();

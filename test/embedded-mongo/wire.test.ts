@@ -2,17 +2,7 @@
  * The wire codec on its own: framing across chunk boundaries, OP_MSG sections and flags, OP_QUERY.
  */
 import { Long, deserialize, serialize, type Document } from 'bson';
-import {
-  FrameReader,
-  OP_MSG,
-  OP_QUERY,
-  OP_REPLY,
-  ProtocolError,
-  decodeMessage,
-  encodeCursorReply,
-  encodeOpMsg,
-  encodeOpReply,
-} from '../../src/embedded-mongo/wire';
+import { FrameReader, OP_MSG, OP_QUERY, OP_REPLY, ProtocolError, decodeMessage, encodeCursorReply, encodeOpMsg, encodeOpReply } from '../../src/embedded-mongo/wire';
 
 function header(length: number, requestId: number, opCode: number): Buffer {
   const h = Buffer.alloc(16);
