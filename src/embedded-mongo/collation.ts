@@ -165,8 +165,12 @@ function collectFilterStrings(filter: Doc, out: Set<string>): void {
   for (const [key, value] of Object.entries(filter)) {
     if (NOT_COMPARED.has(key)) continue;
     if (isPlainObject(value)) collectFilterStrings(value, out);
-    else if (Array.isArray(value)) for (const item of value) isPlainObject(item) ? collectFilterStrings(item, out) : collectStrings(item, out);
-    else collectStrings(value, out);
+    else if (Array.isArray(value)) {
+      for (const item of value) {
+        if (isPlainObject(item)) collectFilterStrings(item, out);
+        else collectStrings(item, out);
+      }
+    } else collectStrings(value, out);
   }
 }
 
