@@ -100,7 +100,7 @@ export function collMod(cmd: Doc, db: string, ctx: CommandContext): Doc {
   const reply: Doc = {};
   if (cmd.index !== undefined) Object.assign(reply, modifyIndex(collection, objectArg(cmd, 'collMod', 'index')!));
   if (cmd.validator !== undefined || cmd.validationLevel !== undefined || cmd.validationAction !== undefined) {
-    const current = collection.validator?.options ?? (collection.options.validationLevel ? (collection.options as ValidationOptions) : undefined);
+    const current = (collection.validator?.options ?? (collection.options.validationLevel ? collection.options : undefined)) as ValidationOptions | undefined;
     const validation = parseValidation(cmd, current)!;
     collection.validator = Object.keys(validation.validator).length ? new Validator(validation) : undefined;
     collection.options = { ...collection.options, ...validation };

@@ -14,9 +14,16 @@ import { Query } from 'mingo';
 import { createHash } from 'node:crypto';
 import { Binary, ObjectId, UUID, type Document } from 'bson';
 import { ErrorCode, fail, unsupported } from './errors';
-import type { Validator } from './validation';
 import { collatedEqual, normalizeCollation, parseCollation } from './collation';
 import { bsonType, formatDocument, isPlainObject, keyOf, scalarKind, scalarValue, toNumber, toView, toViewDoc, valuesAtPath, type Doc, type ScalarKind } from './values';
+
+/** A collection's validator, as the store uses it (validation.Validator; declared here so the store depends on nothing above it). */
+export interface DocumentValidator {
+  /** validator, validationLevel, validationAction as given to create or collMod. */
+  readonly options: Doc;
+  /** Throws 121 DocumentValidationFailure; `before` is the document an update replaces. */
+  check(typed: Doc, before: Doc | undefined): void;
+}
 
 /** One stored document. Immutable: an update replaces the record. */
 export interface DocRecord {
@@ -268,7 +275,7 @@ export class Collection {
   }
 
   /** The collection's validator (create / collMod), checked by insert and replace. */
-  validator: Validator | undefined;
+  validator: DocumentValidator | undefined;
 
   constructor(
     readonly db: string,
