@@ -7,20 +7,34 @@
  */
 import { Double, Long, type Document } from 'bson';
 import { Aggregator } from 'mingo';
-import { ErrorCode, MongoServerError, fail, unsupported } from './errors';
-import type { CursorRegistry } from './cursors';
-import { checkCollation, checkFilter, checkPipeline } from './limits';
-import { compileProjection, mingoOptions, select, type Projector } from './query';
-import { Collection, defaultIndexName, validateCollectionName, validateDatabaseName, type DocRecord, type Store } from './store';
+import { ErrorCode, fail, unsupported } from './errors';
+import {
+  asServerError,
+  checkKnownFields,
+  collectionArg,
+  cursorBatchSize,
+  cursorReply,
+  letArg,
+  namespaceArg,
+  nonNegative,
+  numberArg,
+  objectArg,
+  ok,
+  refuse,
+  truthy,
+  type CommandContext,
+} from './args';
+import { CollationRanks, checkCollatedStages, parseCollation } from './collation';
+import { checkPipeline } from './limits';
+import { collMod, create, createIndexes, drop, dropDatabase, dropIndexes, listCollections, listDatabases, listIndexes, renameCollection } from './namespaces';
+import { runWriteStage } from './outputs';
+import { compileProjection, evaluateVariables, mingoOptions, select, type Projector, type SelectOptions } from './query';
+import { Collection, validateCollectionName, validateDatabaseName } from './store';
 import { applyUpdate, buildUpsert, updateKind } from './update';
 import { idFirst, isPlainObject, keyOf, orderLike, retype, toNumber, toView, toViewDoc, valuesAtPath, type Doc } from './values';
 import { EncodedDocument, MAX_BSON_OBJECT_SIZE, MAX_MESSAGE_SIZE_BYTES, MAX_WRITE_BATCH_SIZE, encodeCursorReply, type ReplyBody } from './wire';
 
-export interface CommandContext {
-  readonly store: Store;
-  readonly cursors: CursorRegistry;
-  readonly connectionId: number;
-}
+export type { CommandContext } from './args';
 
 /** One row of the command table. */
 export interface CommandSpec {
@@ -57,80 +71,10 @@ const TRANSACTION_COMMANDS = new Set(['commitTransaction', 'abortTransaction']);
 /** Commands the legacy OP_QUERY path may carry; everything else must come as OP_MSG. */
 export const OP_QUERY_COMMANDS = new Set(['hello', 'isMaster', 'ismaster']);
 
-const MAX_WIRE_VERSION = 21; // MongoDB 7.0
-const SERVER_VERSION = '7.0.0';
-
-// --- argument helpers ----------------------------------------------------------------------------
-
-function asServerError(err: unknown): MongoServerError {
-  if (err instanceof MongoServerError) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  // mingo rejects unknown operators and malformed expressions with its own error class.
-  if (err instanceof Error && err.constructor.name === 'MingoError') return new MongoServerError(ErrorCode.BadValue, message);
-  return new MongoServerError(ErrorCode.InternalError, `embedded MongoDB internal error: ${message}`);
-}
-
-function collectionArg(cmd: Doc, command: string, db: string): string {
-  const name = cmd[command];
-  if (typeof name !== 'string') {
-    fail(ErrorCode.InvalidNamespace, `collection name has invalid type ${name === null ? 'null' : typeof name}`);
-  }
-  return validateCollectionName(db, name);
-}
-
-function numberArg(cmd: Doc, command: string, field: string): number | undefined {
-  const value = cmd[field];
-  if (value === undefined || value === null) return undefined;
-  const n = toNumber(value);
-  if (n === undefined) fail(ErrorCode.TypeMismatch, `BSON field '${command}.${field}' is the wrong type '${typeof value}', expected types '[long, int, decimal, double]'`);
-  return n;
-}
-
-function nonNegative(cmd: Doc, command: string, field: string): number | undefined {
-  const n = numberArg(cmd, command, field);
-  if (n !== undefined && n < 0) fail(ErrorCode.BadValue, `BSON field '${field}' value must be >= 0, actual value '${n}'`);
-  return n === undefined ? undefined : Math.trunc(n);
-}
-
-function objectArg(cmd: Doc, command: string, field: string): Doc | undefined {
-  const value = cmd[field];
-  if (value === undefined || value === null) return undefined;
-  if (!isPlainObject(value))
-    fail(ErrorCode.TypeMismatch, `BSON field '${command}.${field}' is the wrong type '${Array.isArray(value) ? 'array' : typeof value}', expected type 'object'`);
-  return value;
-}
-
-function truthy(value: unknown): boolean {
-  if (value === undefined || value === null || value === false) return false;
-  const n = toNumber(value);
-  return n === undefined ? Boolean(value) : n !== 0;
-}
-
-function refuse(cmd: Doc, command: string, fields: string[]): void {
-  for (const field of fields) if (truthy(cmd[field])) unsupported(`${command} option '${field}'`);
-}
-
-function cursorBatchSize(cmd: Doc, command: string): number | undefined {
-  const cursor = objectArg(cmd, command, 'cursor');
-  if (!cursor || cursor.batchSize === undefined) return undefined;
-  const n = toNumber(cursor.batchSize);
-  if (n === undefined || n < 0) fail(ErrorCode.BadValue, 'batchSize must be non-negative');
-  return n;
-}
-
-function cursorReply<T>(
-  ctx: CommandContext,
-  ns: string,
-  items: readonly T[],
-  render: (item: T) => Doc,
-  options: { batchSize?: number; singleBatch?: boolean; noTimeout?: boolean } = {},
-): EncodedDocument {
-  const batch = ctx.cursors.first(ns, items, render, options);
-  return encodeCursorReply('firstBatch', batch.docs, batch.id, ns);
-}
-
-/** mongod sends `ok` as a double. */
-const ok = (reply: Doc = {}): Doc => ({ ...reply, ok: new Double(1) });
+/** MongoDB 8.0: the version whose behaviour is implemented (e.g. `sort` on single-document updates). */
+const MAX_WIRE_VERSION = 25;
+const SERVER_VERSION = '8.0.0';
+const VERSION_ARRAY = [8, 0, 0, 0];
 
 // --- handlers --------------------------------------------------------------------------------------
 
@@ -159,7 +103,7 @@ function buildInfo(): Doc {
     allocator: 'system',
     javascriptEngine: 'none',
     sysInfo: 'deprecated',
-    versionArray: [7, 0, 0, 0],
+    versionArray: VERSION_ARRAY,
     openssl: { running: 'disabled', compiled: 'disabled' },
     buildEnvironment: {},
     bits: 64,
@@ -167,66 +111,6 @@ function buildInfo(): Doc {
     maxBsonObjectSize: MAX_BSON_OBJECT_SIZE,
     storageEngines: ['embedded'],
   });
-}
-
-function approximateSize(collection: Collection): number {
-  return collection.docs.size * 256 + 4096 * (collection.indexes.length + 1);
-}
-
-function listDatabases(cmd: Doc, _db: string, ctx: CommandContext): Doc {
-  let databases: Doc[] = [...ctx.store.databases.values()].map((database) => {
-    const sizeOnDisk = [...database.collections.values()].reduce((n, c) => n + approximateSize(c), 0);
-    return { name: database.name, sizeOnDisk, empty: false };
-  });
-  const filter = objectArg(cmd, 'listDatabases', 'filter');
-  if (filter) {
-    checkFilter(filter);
-    databases = new Aggregator([{ $match: toViewDoc(filter) }], mingoOptions()).run(databases);
-  }
-  if (truthy(cmd.nameOnly)) return ok({ databases: databases.map((d) => ({ name: d.name })) });
-  const totalSize = databases.reduce((n, d) => n + (d.sizeOnDisk as number), 0);
-  return ok({ databases, totalSize, totalSizeMb: Math.round(totalSize / 1024 / 1024) });
-}
-
-function dropDatabase(_cmd: Doc, db: string, ctx: CommandContext): Doc {
-  ctx.store.dropDatabase(db);
-  return ok();
-}
-
-function create(cmd: Doc, db: string, ctx: CommandContext): Doc {
-  const name = collectionArg(cmd, 'create', db);
-  refuse(cmd, 'create', ['capped', 'viewOn', 'pipeline', 'timeseries', 'clusteredIndex', 'encryptedFields', 'expireAfterSeconds']);
-  const validator = objectArg(cmd, 'create', 'validator');
-  if (validator && Object.keys(validator).length) unsupported("create option 'validator'");
-  checkCollation(cmd.collation);
-  if (ctx.store.collection(db, name)) fail(ErrorCode.NamespaceExists, `Collection ${db}.${name} already exists.`);
-  ctx.store.ensureCollection(db, name);
-  return ok();
-}
-
-function drop(cmd: Doc, db: string, ctx: CommandContext): Doc {
-  const name = collectionArg(cmd, 'drop', db);
-  const dropped = ctx.store.dropCollection(db, name);
-  if (!dropped) return ok();
-  return ok({ nIndexesWas: dropped.indexes.length + 1, ns: dropped.ns });
-}
-
-function listCollections(cmd: Doc, db: string, ctx: CommandContext): ReplyBody {
-  const database = ctx.store.database(db);
-  let entries: Doc[] = [...(database?.collections.values() ?? [])].map((c) => ({
-    name: c.name,
-    type: 'collection',
-    options: {},
-    info: { readOnly: false, uuid: c.uuid },
-    idIndex: { v: 2, key: { _id: 1 }, name: '_id_' },
-  }));
-  const filter = objectArg(cmd, 'listCollections', 'filter');
-  if (filter) {
-    checkFilter(filter);
-    entries = new Aggregator([{ $match: toViewDoc(filter) }], mingoOptions()).run(entries);
-  }
-  if (truthy(cmd.nameOnly)) entries = entries.map((e) => ({ name: e.name, type: e.type }));
-  return cursorReply(ctx, `${db}.$cmd.listCollections`, entries, (e) => e, { batchSize: cursorBatchSize(cmd, 'listCollections') });
 }
 
 /** Runs each statement of a batched write; ordered batches stop at the first error. Returns the write errors. */
@@ -255,10 +139,11 @@ function writeReply(reply: Doc, writeErrors: Doc[]): Doc {
 function insert(cmd: Doc, db: string, ctx: CommandContext): Doc {
   const name = collectionArg(cmd, 'insert', db);
   const collection = ctx.store.ensureCollection(db, name).collection;
+  const bypass = truthy(cmd.bypassDocumentValidation);
   let n = 0;
   const writeErrors = eachStatement<Doc>(cmd, cmd.documents, 'insert.documents', (doc) => {
     if (!isPlainObject(doc)) fail(ErrorCode.TypeMismatch, 'insert documents must be objects');
-    collection.insert(Collection.withId(doc));
+    collection.insert(Collection.withId(doc), bypass);
     n++;
   });
   return writeReply({ n }, writeErrors);
@@ -273,7 +158,13 @@ interface UpdateStatement {
   collation?: unknown;
   hint?: unknown;
   c?: Doc;
+  /** MongoDB 8.0: which of several matches a single-document update changes. */
+  sort?: unknown;
 }
+
+/** The fields of one statement of `update.updates` and `delete.deletes`, as mongod 8.0 parses them. */
+const UPDATE_STATEMENT_FIELDS = new Set(['q', 'u', 'c', 'upsert', 'multi', 'arrayFilters', 'collation', 'hint', 'sort', 'upsertSupplied']);
+const DELETE_STATEMENT_FIELDS = new Set(['q', 'limit', 'collation', 'hint']);
 
 interface UpdateOutcome {
   matched: number;
@@ -281,20 +172,41 @@ interface UpdateOutcome {
   upsertedId?: unknown;
 }
 
-function runUpdate(ctx: CommandContext, db: string, name: string, stmt: UpdateStatement, variables: Doc | undefined): UpdateOutcome {
-  if (!isPlainObject(stmt)) fail(ErrorCode.TypeMismatch, 'update statements must be objects');
+/**
+ * What mongod checks while parsing the command, before any statement runs: a bad statement fails
+ * the whole command rather than becoming a write error.
+ */
+function parseStatements(items: unknown, field: string, known: ReadonlySet<string>, check?: (stmt: Doc) => void): void {
+  if (!Array.isArray(items)) return;
+  for (const stmt of items) {
+    if (!isPlainObject(stmt)) fail(ErrorCode.TypeMismatch, `BSON field '${field}' is the wrong type, expected type 'object'`);
+    checkKnownFields(stmt, known, field);
+    check?.(stmt);
+  }
+}
+
+function parseUpdateStatement(stmt: Doc): void {
+  refuse(stmt, 'update', ['upsertSupplied']);
+  const sort = objectArg(stmt, 'update.updates', 'sort');
+  if (truthy(stmt.multi) && sort && Object.keys(sort).length) fail(ErrorCode.FailedToParse, 'Cannot specify sort with multi=true');
+}
+
+function runUpdate(ctx: CommandContext, db: string, name: string, stmt: UpdateStatement, variables: Doc | undefined, bypass: boolean): UpdateOutcome {
+  ctx.store.refuseView(db, name);
   const filter = stmt.q ?? {};
   if (!isPlainObject(filter)) fail(ErrorCode.TypeMismatch, "BSON field 'update.updates.q' is the wrong type, expected type 'object'");
   const multi = truthy(stmt.multi);
   if (multi && updateKind(stmt.u) === 'replacement') fail(ErrorCode.FailedToParse, 'multi update is not supported for replacement-style update');
   if (stmt.arrayFilters !== undefined && !Array.isArray(stmt.arrayFilters)) fail(ErrorCode.TypeMismatch, 'arrayFilters must be an array');
-  const vars = stmt.c ?? variables;
-  const matches = select(ctx.store.collection(db, name), filter, { limit: multi ? 0 : 1, collation: stmt.collation, variables: vars });
+  const sort = objectArg(stmt, 'update.updates', 'sort');
+  const constants = evaluateVariables(objectArg(stmt, 'update.updates', 'c'));
+  const vars = constants ? { ...variables, ...constants } : variables;
+  const matches = select(ctx.store.collection(db, name), filter, { sort, limit: multi ? 0 : 1, collation: stmt.collation, variables: vars, hint: stmt.hint });
   const context = { arrayFilters: stmt.arrayFilters, condition: toViewDoc(filter), variables: vars };
   if (matches.length === 0) {
     if (!truthy(stmt.upsert)) return { matched: 0, modified: 0 };
     const doc = buildUpsert(filter, stmt.u, context);
-    ctx.store.ensureCollection(db, name).collection.insert(doc);
+    ctx.store.ensureCollection(db, name).collection.insert(doc, bypass);
     return { matched: 0, modified: 0, upsertedId: doc._id };
   }
   const collection = ctx.store.collection(db, name)!;
@@ -302,7 +214,7 @@ function runUpdate(ctx: CommandContext, db: string, name: string, stmt: UpdateSt
   for (const record of matches) {
     const result = applyUpdate(record.typed, stmt.u, { ...context, inserting: false });
     if (!result.changed) continue;
-    collection.replace(record, result.typed);
+    collection.replace(record, result.typed, bypass);
     modified++;
   }
   return { matched: matches.length, modified };
@@ -310,12 +222,13 @@ function runUpdate(ctx: CommandContext, db: string, name: string, stmt: UpdateSt
 
 function update(cmd: Doc, db: string, ctx: CommandContext): Doc {
   const name = collectionArg(cmd, 'update', db);
-  const variables = objectArg(cmd, 'update', 'let');
+  const variables = letArg(cmd, 'update');
   let n = 0;
   let nModified = 0;
   const upserted: Doc[] = [];
+  parseStatements(cmd.updates, 'update.updates', UPDATE_STATEMENT_FIELDS, parseUpdateStatement);
   const writeErrors = eachStatement<UpdateStatement>(cmd, cmd.updates, 'update.updates', (stmt, index) => {
-    const outcome = runUpdate(ctx, db, name, stmt, variables);
+    const outcome = runUpdate(ctx, db, name, stmt, variables, truthy(cmd.bypassDocumentValidation));
     if (outcome.upsertedId !== undefined) {
       upserted.push({ index, _id: outcome.upsertedId });
       n++;
@@ -327,25 +240,118 @@ function update(cmd: Doc, db: string, ctx: CommandContext): Doc {
   return writeReply({ n, nModified, ...(upserted.length ? { upserted } : {}) }, writeErrors);
 }
 
+/** One delete statement (`{q, limit, collation, hint}`); returns how many documents went. */
+function runDelete(ctx: CommandContext, db: string, name: string, stmt: Doc, variables: Doc | undefined): number {
+  ctx.store.refuseView(db, name);
+  const limit = toNumber(stmt.limit, 0);
+  if (limit !== 0 && limit !== 1) fail(ErrorCode.FailedToParse, `The limit field in delete objects must be 0 or 1. Got ${limit}`);
+  const collection = ctx.store.collection(db, name);
+  const matches = select(collection, stmt.q ?? {}, { limit, collation: stmt.collation, variables, hint: stmt.hint });
+  for (const record of matches) collection!.remove(record);
+  return matches.length;
+}
+
 function deleteCommand(cmd: Doc, db: string, ctx: CommandContext): Doc {
   const name = collectionArg(cmd, 'delete', db);
-  const variables = objectArg(cmd, 'delete', 'let');
+  const variables = letArg(cmd, 'delete');
   let n = 0;
+  parseStatements(cmd.deletes, 'delete.deletes', DELETE_STATEMENT_FIELDS);
+  ctx.store.refuseView(db, name);
   const writeErrors = eachStatement<Doc>(cmd, cmd.deletes, 'delete.deletes', (stmt) => {
-    if (!isPlainObject(stmt)) fail(ErrorCode.TypeMismatch, 'delete statements must be objects');
-    const limit = toNumber(stmt.limit, 0);
-    if (limit !== 0 && limit !== 1) fail(ErrorCode.FailedToParse, `The limit field in delete objects must be 0 or 1. Got ${limit}`);
-    const collection = ctx.store.collection(db, name);
-    const matches = select(collection, stmt.q ?? {}, { limit, collation: stmt.collation, variables: (stmt.c as Doc) ?? variables });
-    for (const record of matches) collection!.remove(record);
-    n += matches.length;
+    n += runDelete(ctx, db, name, stmt, variables);
   });
   return writeReply({ n }, writeErrors);
 }
 
+const BULK_INSERT_FIELDS = new Set(['insert', 'document']);
+const BULK_UPDATE_FIELDS = new Set(['update', 'filter', 'updateMods', 'multi', 'upsert', 'arrayFilters', 'hint', 'collation', 'sort', 'constants']);
+const BULK_DELETE_FIELDS = new Set(['delete', 'filter', 'multi', 'hint', 'collation']);
+
+/**
+ * MongoDB 8.0's client-level bulkWrite (run on admin): inserts, updates and deletes across
+ * namespaces (`nsInfo`), one result per operation in a cursor (errors only with errorsOnly).
+ */
+function bulkWrite(cmd: Doc, db: string, ctx: CommandContext): EncodedDocument {
+  if (db !== 'admin') fail(13, 'bulkWrite may only be run against the admin database.');
+  const nsInfo = cmd.nsInfo;
+  if (!Array.isArray(nsInfo) || nsInfo.length === 0) fail(ErrorCode.BadValue, "BSON field 'bulkWrite.nsInfo' is missing but a required field");
+  const namespaces = nsInfo.map((info: unknown) => {
+    if (!isPlainObject(info)) fail(ErrorCode.TypeMismatch, "BSON field 'bulkWrite.nsInfo' is the wrong type, expected type 'object'");
+    checkKnownFields(info, new Set(['ns', 'collectionUUID', 'encryptionInformation', 'isTimeseriesNamespace']), 'bulkWrite.nsInfo');
+    refuse(info, 'bulkWrite nsInfo', ['collectionUUID', 'encryptionInformation', 'isTimeseriesNamespace']);
+    return namespaceArg(info, 'ns');
+  });
+  const ops = cmd.ops;
+  if (!Array.isArray(ops) || ops.length === 0) fail(ErrorCode.BadValue, "BSON field 'bulkWrite.ops' is missing but a required field");
+  for (const op of ops) {
+    if (!isPlainObject(op)) fail(ErrorCode.TypeMismatch, "BSON field 'bulkWrite.ops' is the wrong type, expected type 'object'");
+    const kind = Object.keys(op)[0];
+    const known = kind === 'insert' ? BULK_INSERT_FIELDS : kind === 'update' ? BULK_UPDATE_FIELDS : kind === 'delete' ? BULK_DELETE_FIELDS : undefined;
+    if (!known) fail(ErrorCode.FailedToParse, `Unrecognized bulkWrite operation: ${String(kind)}`);
+    checkKnownFields(op, known, 'bulkWrite.ops');
+    const index = toNumber(op[kind]);
+    if (index === undefined || !Number.isInteger(index) || index < 0 || index >= namespaces.length)
+      fail(ErrorCode.BadValue, `BulkWrite ops entry ${kind} index ${String(op[kind])} is out of bounds`);
+    if (kind === 'update') parseUpdateStatement({ multi: op.multi, sort: op.sort });
+  }
+  const ordered = cmd.ordered === undefined ? true : truthy(cmd.ordered);
+  const errorsOnly = truthy(cmd.errorsOnly);
+  const bypass = truthy(cmd.bypassDocumentValidation);
+  const variables = letArg(cmd, 'bulkWrite');
+  const totals = { nErrors: 0, nInserted: 0, nUpserted: 0, nMatched: 0, nModified: 0, nDeleted: 0 };
+  const results: Doc[] = [];
+  for (let idx = 0; idx < ops.length; idx++) {
+    const op = ops[idx] as Doc;
+    const { db: opDb, name } = namespaces[toNumber(op[Object.keys(op)[0]])!];
+    try {
+      let result: Doc;
+      if ('insert' in op) {
+        if (!isPlainObject(op.document)) fail(ErrorCode.TypeMismatch, "BSON field 'bulkWrite.ops.document' is the wrong type, expected type 'object'");
+        ctx.store.ensureCollection(opDb, name).collection.insert(Collection.withId(op.document), bypass);
+        totals.nInserted++;
+        result = { n: 1 };
+      } else if ('update' in op) {
+        const stmt: UpdateStatement = {
+          q: op.filter,
+          u: op.updateMods,
+          multi: op.multi,
+          upsert: op.upsert,
+          arrayFilters: op.arrayFilters,
+          hint: op.hint,
+          collation: op.collation,
+          sort: op.sort,
+          c: op.constants,
+        };
+        const outcome = runUpdate(ctx, opDb, name, stmt, variables, bypass);
+        if (outcome.upsertedId !== undefined) totals.nUpserted++;
+        totals.nMatched += outcome.matched;
+        totals.nModified += outcome.modified;
+        result = {
+          n: outcome.upsertedId !== undefined ? 1 : outcome.matched,
+          nModified: outcome.modified,
+          ...(outcome.upsertedId !== undefined ? { upserted: { _id: outcome.upsertedId } } : {}),
+        };
+      } else {
+        const n = runDelete(ctx, opDb, name, { q: op.filter, limit: truthy(op.multi) ? 0 : 1, collation: op.collation, hint: op.hint }, variables);
+        totals.nDeleted += n;
+        result = { n };
+      }
+      if (!errorsOnly) results.push({ ok: new Double(1), idx, ...result });
+    } catch (err) {
+      const failure = asServerError(err);
+      totals.nErrors++;
+      results.push({ ok: new Double(0), idx, code: failure.code, codeName: failure.codeName, errmsg: failure.message, ...failure.extra });
+      if (ordered) break;
+    }
+  }
+  const ns = 'admin.$cmd.bulkWrite';
+  const batch = ctx.cursors.first(ns, results, (d) => d, { batchSize: cursorBatchSize(cmd, 'bulkWrite') });
+  return encodeCursorReply('firstBatch', batch.docs, batch.id, ns, totals);
+}
+
 function find(cmd: Doc, db: string, ctx: CommandContext): EncodedDocument {
   const name = collectionArg(cmd, 'find', db);
-  refuse(cmd, 'find', ['tailable', 'awaitData', 'returnKey', 'showRecordId', 'explain']);
+  refuse(cmd, 'find', ['awaitData', 'tailable', 'returnKey', 'showRecordId', 'explain']);
   if (cmd.min !== undefined) unsupported("find option 'min'");
   if (cmd.max !== undefined) unsupported("find option 'max'");
   const rawLimit = numberArg(cmd, 'find', 'limit');
@@ -358,12 +364,13 @@ function find(cmd: Doc, db: string, ctx: CommandContext): EncodedDocument {
   }
   const batchSize = nonNegative(cmd, 'find', 'batchSize');
   const projector = compileProjection(objectArg(cmd, 'find', 'projection'));
-  const records = select(ctx.store.collection(db, name), objectArg(cmd, 'find', 'filter') ?? {}, {
+  const records = read(ctx, db, name, objectArg(cmd, 'find', 'filter') ?? {}, {
     sort: objectArg(cmd, 'find', 'sort'),
     skip: nonNegative(cmd, 'find', 'skip'),
     limit: limit ? Math.trunc(limit) : undefined,
     collation: cmd.collation,
-    variables: objectArg(cmd, 'find', 'let'),
+    variables: letArg(cmd, 'find'),
+    hint: cmd.hint,
   });
   return cursorReply(ctx, `${db}.${name}`, records, projector, {
     batchSize: batchSize ?? (limit ? Math.min(limit, 101) : undefined),
@@ -408,9 +415,11 @@ function findAndModify(cmd: Doc, db: string, ctx: CommandContext): Doc {
   if (remove && returnNew) fail(ErrorCode.FailedToParse, "Cannot specify both new=true and remove=true; 'remove' always returns the deleted document");
   const filter = objectArg(cmd, command, 'query') ?? {};
   const projector: Projector = compileProjection(objectArg(cmd, command, 'fields'));
-  const variables = objectArg(cmd, command, 'let');
+  const variables = letArg(cmd, command);
+  ctx.store.refuseView(db, name);
+  const bypass = truthy(cmd.bypassDocumentValidation);
   const collection = ctx.store.collection(db, name);
-  const [record] = select(collection, filter, { sort: objectArg(cmd, command, 'sort'), limit: 1, collation: cmd.collation, variables });
+  const [record] = select(collection, filter, { sort: objectArg(cmd, command, 'sort'), limit: 1, collation: cmd.collation, variables, hint: cmd.hint });
   const render = (typed: Doc | undefined) => (typed ? projector({ typed, view: toViewDoc(typed) }) : null);
   if (remove) {
     if (record) collection!.remove(record);
@@ -420,12 +429,12 @@ function findAndModify(cmd: Doc, db: string, ctx: CommandContext): Doc {
   const context = { arrayFilters: cmd.arrayFilters as Doc[] | undefined, condition: toViewDoc(filter), variables };
   if (record) {
     const result = applyUpdate(record.typed, cmd.update, { ...context, inserting: false });
-    if (result.changed) collection!.replace(record, result.typed);
+    if (result.changed) collection!.replace(record, result.typed, bypass);
     return ok({ lastErrorObject: { n: 1, updatedExisting: true }, value: render(returnNew ? result.typed : record.typed) });
   }
   if (!upsert) return ok({ lastErrorObject: { n: 0, updatedExisting: false }, value: null });
   const doc = buildUpsert(filter, cmd.update, context);
-  ctx.store.ensureCollection(db, name).collection.insert(doc);
+  ctx.store.ensureCollection(db, name).collection.insert(doc, bypass);
   return ok({ lastErrorObject: { n: 1, updatedExisting: false, upserted: doc._id }, value: returnNew ? render(doc) : null });
 }
 
@@ -458,43 +467,141 @@ function splitPipeline(pipeline: Doc[]): { filter: Doc; sort?: Doc; skip: number
   return { filter, sort, skip, limit, empty, rest: pipeline.slice(i) };
 }
 
-function aggregate(cmd: Doc, db: string, ctx: CommandContext): EncodedDocument {
-  const target = cmd.aggregate;
-  if (truthy(cmd.explain)) unsupported("aggregate option 'explain'");
-  if (typeof target !== 'string') unsupported('database-level aggregate (aggregate: 1)');
-  const name = validateCollectionName(db, target);
-  const pipeline = checkPipeline(cmd.pipeline);
-  if (cmd.cursor === undefined) fail(ErrorCode.FailedToParse, "The 'cursor' option is required, except for aggregate with the explain argument");
-  checkCollation(cmd.collation);
-  const variables = objectArg(cmd, 'aggregate', 'let');
-  const collection = ctx.store.collection(db, name);
+interface PipelineOptions {
+  readonly variables?: Doc;
+  readonly hint?: unknown;
+  readonly collation?: unknown;
+}
+
+/** A view's definition, resolved through views on views: the collection it reads and the whole pipeline. */
+function resolveView(ctx: CommandContext, db: string, name: string, pipeline: Doc[], collation: unknown): { source: string; pipeline: Doc[] } {
+  let source = name;
+  let full = pipeline;
+  for (let view = ctx.store.view(db, source); view; view = ctx.store.view(db, source)) {
+    if (parseCollation(collation)) fail(ErrorCode.OptionNotSupportedOnView, "Cannot override a view's default collation");
+    source = view.viewOn;
+    full = [...view.pipeline, ...full];
+  }
+  return { source, pipeline: full };
+}
+
+/**
+ * Runs `pipeline` over the collection or view `name`: leading $match/$sort/$skip/$limit through
+ * `select` (the indexes), the rest in mingo. Returns typed documents, the stored ones when no
+ * stage follows the leading ones.
+ */
+function runPipeline(ctx: CommandContext, db: string, name: string, stages: Doc[], options: PipelineOptions): Doc[] {
+  const { source, pipeline } = resolveView(ctx, db, name, stages, options.collation);
+  const collection = ctx.store.collection(db, source);
+  if (options.collation === undefined && collection?.options.collation) options = { ...options, collation: collection.options.collation };
   const plan = splitPipeline(pipeline);
-  const selected = select(collection, plan.filter, { sort: plan.sort, skip: plan.skip, limit: plan.limit, variables });
-  const records = plan.empty ? [] : selected;
-  const ns = `${db}.${name}`;
-  const batchSize = cursorBatchSize(cmd, 'aggregate');
-  if (plan.rest.length === 0) return cursorReply(ctx, ns, records, (r: DocRecord) => r.typed, { batchSize });
+  const selected = select(collection, plan.filter, {
+    sort: plan.sort,
+    skip: plan.skip,
+    limit: plan.limit,
+    variables: options.variables,
+    hint: options.hint,
+    collation: options.collation,
+  });
+  return runStages(ctx, db, plan.empty ? [] : selected, plan.rest, options);
+}
+
+/** The stages after the leading ones, in mingo, over `records`; typed results. */
+function runStages(ctx: CommandContext, db: string, records: readonly { key: string; typed: Doc; view: Doc }[], stages: Doc[], options: PipelineOptions): Doc[] {
+  if (stages.length === 0) return records.map((r) => r.typed);
+  if (parseCollation(options.collation)) checkCollatedStages(stages);
   const byId = new Map<string, Doc>();
   for (const record of records) byId.set(record.key, record.typed);
-  const database = ctx.store.database(db);
-  const options = {
-    ...mingoOptions(variables),
+  const mingo = {
+    ...mingoOptions(options.variables),
     processingMode: 1 /* ProcessingMode.CLONE_INPUT: stages like $unwind write into their input */,
-    collectionResolver: (other: string) => {
-      const source = database?.collections.get(other);
-      return source ? [...source.docs.values()].map((r) => toViewDoc(r.typed)) : [];
-    },
+    collectionResolver: (other: string) => runPipeline(ctx, db, other, [], {}).map((d) => toViewDoc(d)),
   };
   const output = new Aggregator(
-    plan.rest.map((s) => toViewDoc(s)),
-    options,
+    stages.map((s) => toViewDoc(s)),
+    mingo,
   ).run(records.map((r) => r.view));
-  const typed = output.map((doc) => {
+  return output.map((doc) => {
     const hint = doc._id !== undefined ? byId.get(keyOf(doc._id)) : undefined;
     // Stages that pass fields through ($project, $addFields...) keep the input's field order.
     return hint ? orderLike(retype(doc, hint) as Doc, hint) : idFirst(retype(doc, undefined) as Doc);
   });
-  return cursorReply(ctx, ns, typed, (d) => d, { batchSize });
+}
+
+/** Stages that read server state rather than a collection; none is tracked here. */
+const ADMIN_STAGES = new Set(['$currentOp', '$listSessions', '$changeStream']);
+
+/** `aggregate: 1`: the pipeline starts from `$documents` (an array expression) instead of a collection. */
+/**
+ * `$listLocalSessions` (first stage of aggregate: 1): the sessions this server has seen commands
+ * of and not seen ended. Without authentication every session belongs to the one unnamed user.
+ */
+function localSessions(spec: unknown, ctx: CommandContext): Doc[] {
+  if (!isPlainObject(spec)) fail(ErrorCode.TypeMismatch, '$listLocalSessions must be an object');
+  checkKnownFields(spec, new Set(['allUsers', 'users']), '$listLocalSessions');
+  const users = spec.users;
+  if (users !== undefined && (!Array.isArray(users) || users.length > 0)) return [];
+  return ctx.store.sessions.list();
+}
+
+function documentsInput(pipeline: unknown, variables: Doc | undefined, ctx: CommandContext): { docs: Doc[]; rest: unknown[] } {
+  const [first, ...rest] = Array.isArray(pipeline) ? pipeline : [];
+  const stage = isPlainObject(first) ? Object.keys(first)[0] : undefined;
+  if (stage === '$listLocalSessions') return { docs: localSessions(first.$listLocalSessions, ctx), rest };
+  if (stage !== '$documents') {
+    if (stage && ADMIN_STAGES.has(stage)) unsupported(`aggregation stage ${stage}`);
+    fail(ErrorCode.InvalidNamespace, `{aggregate: 1} is not valid for '${stage ?? ''}'; a collection is required.`);
+  }
+  const { docs } = evaluateVariables({ docs: first.$documents }, variables) ?? {};
+  if (!Array.isArray(docs) || !docs.every(isPlainObject)) fail(5858203, 'an array is expected');
+  return { docs: docs.map((d) => retype(d, undefined) as Doc), rest };
+}
+
+function aggregate(cmd: Doc, db: string, ctx: CommandContext): EncodedDocument {
+  const target = cmd.aggregate;
+  if (truthy(cmd.explain)) unsupported("aggregate option 'explain'");
+  if (cmd.cursor === undefined) fail(ErrorCode.FailedToParse, "The 'cursor' option is required, except for aggregate with the explain argument");
+  const options: PipelineOptions = { variables: letArg(cmd, 'aggregate'), hint: cmd.hint, collation: cmd.collation };
+  let docs: Doc[];
+  let ns: string;
+  let write: Doc | undefined;
+  const splitWrite = (pipeline: Doc[]): Doc[] => {
+    const last = pipeline[pipeline.length - 1];
+    write = last && ('$out' in last || '$merge' in last) ? last : undefined;
+    return write ? pipeline.slice(0, -1) : pipeline;
+  };
+  if (typeof target === 'string') {
+    const name = validateCollectionName(db, target);
+    ns = `${db}.${name}`;
+    docs = runPipeline(ctx, db, name, splitWrite(checkPipeline(cmd.pipeline)), options);
+  } else if (toNumber(target) === 1) {
+    const input = documentsInput(cmd.pipeline, options.variables, ctx);
+    ns = `${db}.$cmd.aggregate`;
+    const records = input.docs.map((typed) => ({ key: keyOf(toView(typed._id)), typed, view: toViewDoc(typed) }));
+    docs = runStages(ctx, db, records, splitWrite(checkPipeline(input.rest)), options);
+  } else {
+    fail(ErrorCode.FailedToParse, 'Invalid {aggregate: ...} value: must be a collection name or 1');
+  }
+  if (write) {
+    runWriteStage(ctx.store, db, write, docs, truthy(cmd.bypassDocumentValidation));
+    docs = [];
+  }
+  return cursorReply(ctx, ns, docs, (d) => d, { batchSize: cursorBatchSize(cmd, 'aggregate') });
+}
+
+/**
+ * What find, count and distinct read: `select` on a collection; on a view, its pipeline followed
+ * by the same filter, sort, skip and limit.
+ */
+function read(ctx: CommandContext, db: string, name: string, filter: unknown, options: SelectOptions): readonly { typed: Doc; view: Doc }[] {
+  if (!ctx.store.view(db, name)) return select(ctx.store.collection(db, name), filter, options);
+  if (!isPlainObject(filter)) fail(ErrorCode.TypeMismatch, "BSON field 'filter' is the wrong type, expected type 'object'");
+  const stages: Doc[] = [{ $match: filter }];
+  if (options.sort && Object.keys(options.sort).length) stages.push({ $sort: options.sort });
+  if (options.skip) stages.push({ $skip: options.skip });
+  if (options.limit) stages.push({ $limit: options.limit });
+  const docs = runPipeline(ctx, db, name, stages, options);
+  return docs.map((typed) => ({ typed, view: toViewDoc(typed) }));
 }
 
 function count(cmd: Doc, db: string, ctx: CommandContext): Doc {
@@ -503,29 +610,34 @@ function count(cmd: Doc, db: string, ctx: CommandContext): Doc {
   const query = objectArg(cmd, 'count', 'query') ?? {};
   const skip = nonNegative(cmd, 'count', 'skip') ?? 0;
   const limit = Math.abs(numberArg(cmd, 'count', 'limit') ?? 0);
-  checkCollation(cmd.collation);
-  if (!collection) return ok({ n: 0 });
-  let n: number;
-  if (Object.keys(query).length === 0) {
-    n = Math.max(0, collection.docs.size - skip);
+  parseCollation(cmd.collation);
+  if (Object.keys(query).length === 0 && cmd.hint === undefined && !ctx.store.view(db, name)) {
+    let n = Math.max(0, (collection?.docs.size ?? 0) - skip);
     if (limit) n = Math.min(n, limit);
-  } else {
-    n = select(collection, query, { skip, limit }).length;
+    return ok({ n });
   }
-  return ok({ n });
+  return ok({ n: read(ctx, db, name, query, { skip, limit, hint: cmd.hint, collation: cmd.collation }).length });
 }
 
 function distinct(cmd: Doc, db: string, ctx: CommandContext): Doc {
   const name = collectionArg(cmd, 'distinct', db);
   const key = cmd.key;
   if (typeof key !== 'string') fail(ErrorCode.TypeMismatch, "BSON field 'distinct.key' is missing but a required field");
-  const records = select(ctx.store.collection(db, name), objectArg(cmd, 'distinct', 'query') ?? {}, { collation: cmd.collation });
+  const records = read(ctx, db, name, objectArg(cmd, 'distinct', 'query') ?? {}, { collation: cmd.collation, hint: cmd.hint });
   const seen = new Set<string>();
   const values: unknown[] = [];
+  // Under a collation, values equal by it are one value (the first met), as in mongod.
+  const collator = parseCollation(cmd.collation ?? ctx.store.collection(db, name)?.options.collation);
+  const ranks =
+    collator &&
+    CollationRanks.of(
+      collator,
+      records.map((r) => r.view),
+    );
   for (const record of records) {
     for (const value of valuesAtPath(record.typed, key).values) {
       if (value === undefined) continue;
-      const k = keyOf(toView(value));
+      const k = keyOf(ranks ? ranks.value(toView(value)) : toView(value));
       if (seen.has(k)) continue;
       seen.add(k);
       values.push(value);
@@ -534,82 +646,24 @@ function distinct(cmd: Doc, db: string, ctx: CommandContext): Doc {
   return ok({ values });
 }
 
-function createIndexes(cmd: Doc, db: string, ctx: CommandContext): Doc {
-  const name = collectionArg(cmd, 'createIndexes', db);
-  const specs = cmd.indexes;
-  if (!Array.isArray(specs) || specs.length === 0) fail(ErrorCode.BadValue, 'Must specify at least one index to create');
-  const { collection, created } = ctx.store.ensureCollection(db, name);
-  const before = collection.indexes.length + 1;
-  for (const spec of specs) {
-    if (!isPlainObject(spec)) fail(ErrorCode.TypeMismatch, 'index specifications must be objects');
-    const withName = spec.name === undefined && isPlainObject(spec.key) ? { ...spec, name: defaultIndexName(spec.key) } : spec;
-    collection.createIndex(withName);
-  }
-  const after = collection.indexes.length + 1;
-  return ok({
-    numIndexesBefore: before,
-    numIndexesAfter: after,
-    createdCollectionAutomatically: created,
-    ...(before === after ? { note: 'all indexes already exist' } : {}),
-  });
-}
-
-function listIndexes(cmd: Doc, db: string, ctx: CommandContext): ReplyBody {
-  const name = collectionArg(cmd, 'listIndexes', db);
-  const collection = ctx.store.collection(db, name);
-  if (!collection) fail(ErrorCode.NamespaceNotFound, `ns does not exist: ${db}.${name}`);
-  return cursorReply(ctx, `${db}.${name}`, collection.indexSpecs(), (s) => s, { batchSize: cursorBatchSize(cmd, 'listIndexes') });
-}
-
-function dropIndexes(cmd: Doc, db: string, ctx: CommandContext): Doc {
-  const command = Object.keys(cmd)[0];
-  const name = collectionArg(cmd, command, db);
-  const collection = ctx.store.collection(db, name);
-  if (!collection) fail(ErrorCode.NamespaceNotFound, `ns not found ${db}.${name}`);
-  const nIndexesWas = collection.indexes.length + 1;
-  const target = cmd.index;
-  const names: string[] = [];
-  if (target === '*') {
-    names.push(...collection.indexes.map((i) => i.name));
-  } else if (typeof target === 'string') {
-    names.push(target);
-  } else if (Array.isArray(target)) {
-    names.push(...target.map(String));
-  } else if (isPlainObject(target)) {
-    const found = collection.indexes.find((i) => keyOf(toView(i.keyPattern)) === keyOf(toView(target)));
-    if (!found) {
-      if (keyOf(toView(target)) === keyOf({ _id: 1 })) fail(72, 'cannot drop _id index');
-      fail(ErrorCode.IndexNotFound, `can't find index with key: ${JSON.stringify(toView(target))}`);
-    }
-    names.push(found.name);
-  } else {
-    fail(ErrorCode.TypeMismatch, "BSON field 'dropIndexes.index' is missing but a required field");
-  }
-  for (const indexName of names) {
-    if (indexName === '_id_') fail(72, 'cannot drop _id index');
-    if (!collection.indexes.some((i) => i.name === indexName)) fail(ErrorCode.IndexNotFound, `index not found with name [${indexName}]`);
-  }
-  for (const indexName of names) collection.dropIndex(indexName);
-  return ok({ nIndexesWas, ...(target === '*' ? { msg: 'non-_id indexes dropped for collection' } : {}) });
-}
-
-function endSessions(): Doc {
+function endSessions(cmd: Doc, _db: string, ctx: CommandContext): Doc {
+  if (Array.isArray(cmd.endSessions)) for (const lsid of cmd.endSessions) if (isPlainObject(lsid)) ctx.store.sessions.end(lsid.id);
   return ok();
 }
 
 /**
- * name -> handler. Reply shapes follow mongod 7.0; see each handler. Options listed in `fields` but
+ * name -> handler. Reply shapes follow mongod 8.0; see each handler. Options listed in `fields` but
  * not implemented are refused inside the handler (limits.UNSUPPORTED), never silently ignored,
  * except those that cannot change a result here (hint, allowDiskUse, bypassDocumentValidation...).
  */
 export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   /** Liveness check: `{ok: 1}`. */
   ping: { fields: '*', run: () => ok() },
-  /** Handshake and heartbeat: a standalone, writable primary speaking wire versions 0-21. */
+  /** Handshake and heartbeat: a standalone, writable primary speaking wire versions 0-25 (MongoDB 8.0). */
   hello: { fields: '*', run: hello },
   isMaster: { fields: '*', run: hello },
   ismaster: { fields: '*', run: hello },
-  /** `{version: '7.0.0', versionArray, ...}`. */
+  /** `{version: '8.0.0', versionArray, ...}`. */
   buildInfo: { fields: '*', run: buildInfo },
   buildinfo: { fields: '*', run: buildInfo },
   /** `{databases: [{name, sizeOnDisk, empty}], totalSize, totalSizeMb}` (sizes are estimates). */
@@ -640,6 +694,27 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     ],
     run: create,
   },
+  /** Validator, validationLevel/Action, a view's viewOn/pipeline, an index's hidden/expireAfterSeconds. */
+  collMod: {
+    fields: [
+      'validator',
+      'validationLevel',
+      'validationAction',
+      'viewOn',
+      'pipeline',
+      'index',
+      'timeseries',
+      'cappedSize',
+      'cappedMax',
+      'expireAfterSeconds',
+      'dryRun',
+      'changeStreamPreAndPostImages',
+      'recordIdsReplicated',
+    ],
+    run: collMod,
+  },
+  /** `{ok: 1}`; admin only; `to` must not exist unless dropTarget. */
+  renameCollection: { fields: ['to', 'dropTarget', 'stayTemp'], run: renameCollection },
   /** `{nIndexesWas, ns}`; a missing collection is `{ok: 1}` as in mongod 7. */
   drop: { fields: [], run: drop },
   /** Cursor over `{name, type, options, info, idIndex}`; honours filter and nameOnly. */
@@ -648,6 +723,8 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   insert: { fields: ['documents', 'ordered', 'bypassDocumentValidation'], run: insert },
   /** `{n, nModified, upserted?, writeErrors?}`; operators, replacement or pipeline; multi, upsert, arrayFilters. */
   update: { fields: ['updates', 'ordered', 'bypassDocumentValidation', 'let'], run: update },
+  /** MongoDB 8.0 client bulkWrite: `{cursor: {firstBatch: [{ok, idx, n, ...}]}, nErrors, nInserted, nUpserted, nMatched, nModified, nDeleted}`. */
+  bulkWrite: { fields: ['ops', 'nsInfo', 'ordered', 'bypassDocumentValidation', 'let', 'errorsOnly', 'cursor'], run: bulkWrite },
   /** `{n, writeErrors?}`; limit 0 (all) or 1. */
   delete: { fields: ['deletes', 'ordered', 'let'], run: deleteCommand },
   /** Cursor; filter, sort, projection, skip, limit, batchSize, singleBatch; equality on `_id` or indexed fields is a hash lookup. */
@@ -710,6 +787,64 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   explain: { fields: '*', run: () => unsupported('explain') },
 };
 
+/** The commands of Stable API version 1 that this server has (apiStrict refuses the others, as mongod). */
+const API_V1_COMMANDS = new Set([
+  'abortTransaction',
+  'aggregate',
+  'bulkWrite',
+  'collMod',
+  'commitTransaction',
+  'count',
+  'create',
+  'createIndexes',
+  'delete',
+  'drop',
+  'dropDatabase',
+  'dropIndexes',
+  'endSessions',
+  'explain',
+  'find',
+  'findAndModify',
+  'getMore',
+  'hello',
+  'insert',
+  'killCursors',
+  'listCollections',
+  'listIndexes',
+  'ping',
+  'update',
+]);
+
+function checkApiVersion(command: Doc, name: string): void {
+  const version = command.apiVersion;
+  if (version === undefined) {
+    if (command.apiStrict !== undefined || command.apiDeprecationErrors !== undefined) {
+      fail(4886600, 'Provided apiStrict and/or apiDeprecationErrors without passing apiVersion');
+    }
+    return;
+  }
+  if (version !== '1') fail(322, `API version must be "1"`);
+  if (command.apiStrict === true && !API_V1_COMMANDS.has(name)) fail(323, `Provided apiStrict:true, but the command ${name} is not in API Version 1`);
+}
+
+/**
+ * writeConcern and readConcern are accepted on every command; what a standalone cannot give is an
+ * error, never a silent weaker guarantee.
+ */
+function checkConcerns(command: Doc): void {
+  const wc = command.writeConcern;
+  if (isPlainObject(wc) && wc.w !== undefined) {
+    const w = toView(wc.w);
+    if (typeof w === 'number' && w > 1) fail(ErrorCode.BadValue, "cannot use 'w' > 1 on a standalone");
+    if (typeof w === 'string' && w !== 'majority') fail(ErrorCode.BadValue, `cannot use non-majority 'w' mode ${w} when a host is not a member of a replica set`);
+  }
+  const rc = command.readConcern;
+  if (isPlainObject(rc)) {
+    if (rc.level === 'snapshot' || rc.level === 'linearizable') unsupported(`readConcern level '${String(rc.level)}'`);
+    for (const field of ['afterClusterTime', 'atClusterTime', 'afterOpTime']) if (rc[field] !== undefined) unsupported(`readConcern option '${field}'`);
+  }
+}
+
 /**
  * Runs one command document (as decoded from OP_MSG, or from OP_QUERY for the handshake).
  * Returns the reply body; every failure becomes `{ok: 0, errmsg, code, codeName}`.
@@ -735,6 +870,9 @@ export function runCommand(command: Document, ctx: CommandContext, viaOpQuery = 
         fail(ErrorCode.UnknownField, `BSON field '${name}.${field}' is an unknown field.`);
       }
     }
+    checkConcerns(command);
+    if (isPlainObject(command.lsid)) ctx.store.sessions.touch(command.lsid.id);
+    checkApiVersion(command, name);
     const db = validateDatabaseName(command.$db);
     return spec.run(command, db, ctx);
   } catch (err) {

@@ -19,14 +19,20 @@ export const ErrorCode = {
   CursorNotFound: 43,
   NamespaceExists: 48,
   CommandNotFound: 59,
+  DollarPrefixedFieldName: 52,
   ImmutableField: 66,
   InvalidNamespace: 73,
   IndexOptionsConflict: 85,
   IndexKeySpecsConflict: 86,
+  InvalidOptions: 72,
   CommandNotSupported: 115,
+  DocumentValidationFailure: 121,
+  CommandNotSupportedOnView: 166,
+  OptionNotSupportedOnView: 167,
   CannotIndexParallelArrays: 171,
   UnsupportedOpQueryCommand: 352,
   DuplicateKey: 11000,
+  MissingRequiredField: 40414,
   UnknownField: 40415,
   ChangeStreamNotSupported: 40573,
 } as const;
@@ -38,6 +44,7 @@ const NAME_BY_CODE = new Map<number, string>(Object.entries(ErrorCode).map(([nam
 /** codeName as the server spells it; a few differ from our constant names. */
 export function codeNameOf(code: number): string {
   if (code === ErrorCode.UnknownField) return 'Location40415';
+  if (code === ErrorCode.MissingRequiredField) return 'Location40414';
   if (code === ErrorCode.ChangeStreamNotSupported) return 'Location40573';
   return NAME_BY_CODE.get(code) ?? `Location${code}`;
 }

@@ -5,13 +5,63 @@
  */
 import { Aggregator, Query } from 'mingo';
 import { ErrorCode, fail, unsupported } from './errors';
-import { checkCollation, checkFilter } from './limits';
-import type { Collection, DocRecord } from './store';
+import { CollationRanks, parseCollation } from './collation';
+import { checkSchema, schemaFailures } from './schema';
+import { checkExpression, checkFilter } from './limits';
+import type { Collection, DocRecord, Index } from './store';
 import { bsonType, getPath, isPlainObject, keyOf, orderLike, retype, scalarKind, scalarValue, toView, toViewDoc, type Doc, type ScalarKind } from './values';
 
+/**
+ * `$jsonSchema` in a query, for mingo: the schema is checked against the typed document of the
+ * record `select` is testing, since a view has lost int/long/double apart. A view that is not a stored
+ * document's (a pipeline stage's output) is refused rather than guessed at.
+ */
+function jsonSchemaValidator(schema: Doc): (view: Doc) => boolean {
+  checkSchema(schema);
+  return (view) => {
+    if (testing?.view !== view) unsupported('$jsonSchema on documents other than the stored ones (after other pipeline stages)');
+    return schemaFailures(schema, testing.typed).length === 0;
+  };
+}
+
+/** The record `select` is testing, for $jsonSchema (commands are synchronous: one at a time). */
+let testing: { readonly typed: Doc; readonly view: Doc } | undefined;
+
+function testRecord(query: Query, record: { readonly typed: Doc; readonly view: Doc }, withSchema: boolean): boolean {
+  if (!withSchema) return query.test(record.view);
+  testing = record;
+  try {
+    return query.test(record.view);
+  } finally {
+    testing = undefined;
+  }
+}
+
+/** Whether a (view) filter has a $jsonSchema where mingo evaluates it on whole documents. */
+function hasSchema(filter: unknown): boolean {
+  if (Array.isArray(filter)) return filter.some(hasSchema);
+  if (!isPlainObject(filter)) return false;
+  return '$jsonSchema' in filter || ['$and', '$or', '$nor'].some((op) => hasSchema(filter[op]));
+}
+
 /** mingo options shared by every evaluation: no server-side JavaScript. */
-export function mingoOptions(variables?: Doc): { scriptEnabled: false; variables?: Doc } {
-  return variables ? { scriptEnabled: false, variables: toViewDoc(variables) } : { scriptEnabled: false };
+export function mingoOptions(variables?: Doc): { scriptEnabled: false; variables?: Doc; jsonSchemaValidator: typeof jsonSchemaValidator } {
+  return variables ? { scriptEnabled: false, variables, jsonSchemaValidator } : { scriptEnabled: false, jsonSchemaValidator };
+}
+
+/**
+ * `let` (and an update statement's `c`): each variable is an aggregation expression ($literal,
+ * $add, $$NOW...), evaluated once against an empty document, as mongod does before running the
+ * command. Returns the values in view form. `outer`: variables the expressions may use (`$documents`).
+ */
+export function evaluateVariables(variables: Doc | undefined, outer?: Doc): Doc | undefined {
+  if (!variables || Object.keys(variables).length === 0) return undefined;
+  checkExpression(variables);
+  try {
+    return new Aggregator([{ $replaceWith: toViewDoc(variables) }], mingoOptions(outer)).run([{}])[0];
+  } catch (err) {
+    fail(ErrorCode.BadValue, (err as Error).message);
+  }
 }
 
 export interface SelectOptions {
@@ -19,9 +69,40 @@ export interface SelectOptions {
   readonly skip?: number;
   /** 0 or absent: no limit. */
   readonly limit?: number;
+  /** Absent: the collection's default collation (create's `collation`), if any. */
   readonly collation?: unknown;
-  /** `let` variables for $expr. */
+  /** `let` variables for $expr, evaluated (see evaluateVariables). */
   readonly variables?: Doc;
+  /** An index name or key pattern: checked to exist, as mongod does (see checkHint). */
+  readonly hint?: unknown;
+}
+
+/**
+ * A hint must name an existing index (mongod: 2 BadValue otherwise). Answering from any index
+ * gives the same documents here, except from a sparse or partial one, which would leave out the
+ * documents it does not hold: those hints are refused rather than answered differently.
+ */
+function checkHint(coll: Collection, hint: unknown): void {
+  if (hint === undefined || hint === null) return;
+  let index: Index | undefined;
+  if (typeof hint === 'string') {
+    if (hint === '_id_') return;
+    index = coll.indexes.find((i) => i.name === hint);
+  } else if (isPlainObject(hint)) {
+    if (Object.keys(hint).length === 0) return;
+    if ('$natural' in hint) {
+      if (toView(hint.$natural) === -1) unsupported('hint {$natural: -1}');
+      return;
+    }
+    const key = keyOf(toView(hint));
+    if (key === keyOf({ _id: 1 })) return;
+    index = coll.indexes.find((i) => keyOf(toView(i.keyPattern)) === key);
+  } else {
+    fail(ErrorCode.FailedToParse, 'hint must be either a string or nested object');
+  }
+  if (!index || index.spec.hidden === true)
+    fail(ErrorCode.BadValue, 'error processing query: planner returned error :: caused by :: hint provided does not correspond to an existing index');
+  if (!index.usableForEquality || index.sparse) unsupported(`hint '${index.name}' (a sparse, partial, text, geospatial or hashed index)`);
 }
 
 /** Values an equality index lookup can serve: those whose mingo equality is plain value equality. */
@@ -220,13 +301,15 @@ export function select(coll: Collection | undefined, filter: unknown, options: S
     fail(ErrorCode.TypeMismatch, "BSON field 'filter' is the wrong type, expected type 'object'");
   }
   checkFilter(filter);
-  checkCollation(options.collation);
+  const collator = parseCollation(options.collation ?? coll?.options.collation);
   const sort = normalizeSort(options.sort);
   const view = toViewDoc((filter ?? {}) as Doc);
   delete view.$comment; // accepted by mongod in any filter, unknown to mingo
+  if (collator) return selectCollated(coll, view, collator, sort, options);
   // Compiled even for a missing collection: a bad operator is an error either way, as in mongod.
   const query = Object.keys(view).length ? new Query(view, mingoOptions(options.variables)) : undefined;
   if (!coll) return [];
+  checkHint(coll, options.hint);
   const skip = options.skip ?? 0;
   const limit = options.limit ?? 0;
   // Candidates come in natural order, which for most collections (sequential or ObjectId ids) is
@@ -234,14 +317,38 @@ export function select(coll: Collection | undefined, filter: unknown, options: S
   const inOrder = !sort || (isAscendingIdSort(sort) && coll.naturalOrderIsIdOrder);
   const stopAt = inOrder && limit > 0 ? skip + limit : Infinity;
   let matched: DocRecord[] = [];
+  const withSchema = hasSchema(view);
   for (const record of candidates(coll, view, stopAt !== Infinity)) {
-    if (query && !query.test(record.view)) continue;
+    if (query && !testRecord(query, record, withSchema)) continue;
     matched.push(record);
     if (matched.length >= stopAt) break;
   }
   if (sort && !inOrder) matched = sortRecords(matched, sort);
   if (skip || limit) matched = matched.slice(skip, limit > 0 ? skip + limit : undefined);
   return matched;
+}
+
+/**
+ * `select` under a non-simple collation: every record is a candidate (the hash indexes hold binary
+ * keys), and matching and sorting run on the documents with their strings ranked (collation.ts).
+ */
+function selectCollated(coll: Collection | undefined, view: Doc, collator: Intl.Collator, sort: Doc | undefined, options: SelectOptions): DocRecord[] {
+  const records = coll ? [...coll.docs.values()] : [];
+  const ranks = CollationRanks.of(
+    collator,
+    records.map((r) => r.view),
+    view,
+  );
+  const query = Object.keys(view).length ? new Query(ranks.filter(view), mingoOptions(options.variables)) : undefined;
+  if (!coll) return [];
+  checkHint(coll, options.hint);
+  const withSchema = hasSchema(view);
+  let matched = records.map((record) => ({ ...record, view: ranks.value(record.view) })).filter((ranked) => !query || testRecord(query, ranked, withSchema));
+  if (sort) matched = sortRecords(matched, sort);
+  const skip = options.skip ?? 0;
+  const limit = options.limit ?? 0;
+  if (skip || limit) matched = matched.slice(skip, limit > 0 ? skip + limit : undefined);
+  return matched.map((ranked) => coll.docs.get(ranked.key)!);
 }
 
 // --- projection ------------------------------------------------------------------------------------

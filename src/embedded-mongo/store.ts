@@ -11,9 +11,19 @@
  * index leaves the collection as it was.
  */
 import { Query } from 'mingo';
-import { ObjectId, UUID, type Document } from 'bson';
+import { createHash } from 'node:crypto';
+import { Binary, ObjectId, UUID, type Document } from 'bson';
 import { ErrorCode, fail, unsupported } from './errors';
+import { collatedEqual, normalizeCollation, parseCollation } from './collation';
 import { bsonType, formatDocument, isPlainObject, keyOf, scalarKind, scalarValue, toNumber, toView, toViewDoc, valuesAtPath, type Doc, type ScalarKind } from './values';
+
+/** A collection's validator, as the store uses it (validation.Validator; declared here so the store depends on nothing above it). */
+export interface DocumentValidator {
+  /** validator, validationLevel, validationAction as given to create or collMod. */
+  readonly options: Doc;
+  /** Throws 121 DocumentValidationFailure; `before` is the document an update replaces. */
+  check(typed: Doc, before: Doc | undefined): void;
+}
 
 /** One stored document. Immutable: an update replaces the record. */
 export interface DocRecord {
@@ -55,6 +65,9 @@ const KNOWN_INDEX_OPTIONS = new Set([
   'ns',
 ]);
 
+/** Index options mongod knows that are not implemented here (wildcard and clustered indexes, unique conversion). */
+const REFUSED_INDEX_OPTIONS = new Set(['wildcardProjection', 'prepareUnique', 'clustered']);
+
 /** Options that make two specs with the same key different indexes (compared on conflicts). */
 const SIGNIFICANT_INDEX_OPTIONS = ['unique', 'sparse', 'partialFilterExpression', 'expireAfterSeconds', 'collation'];
 
@@ -80,6 +93,13 @@ export class Index {
   readonly usableForEquality: boolean;
   private readonly partial: Query | undefined;
   private readonly maps: Map<string, Set<string>>[];
+  /**
+   * A unique index with a collation compares keys with it: its hash maps stay binary (they serve
+   * equality lookups of queries without collation, whose answers they give exactly), and
+   * uniqueness is checked against every held key tuple (a scan: collated unique indexes are rare).
+   */
+  private readonly collator: Intl.Collator | undefined;
+  private readonly heldTuples = new Map<string, unknown[][]>();
 
   constructor(readonly spec: Doc) {
     this.name = String(spec.name);
@@ -92,6 +112,7 @@ export class Index {
     const special = Object.values(this.keyPattern).some((d) => typeof d === 'string');
     this.usableForEquality = !special && !this.partial;
     this.maps = this.fields.map(() => new Map());
+    this.collator = this.unique ? parseCollation(spec.collation) : undefined;
   }
 
   /** Keys a document contributes, or null when sparse/partial leave it out. */
@@ -135,6 +156,15 @@ export class Index {
   /** The full-length key (and its values) that another record already holds, if unique. */
   conflict(entries: IndexEntries | null, selfKey: string): unknown[] | undefined {
     if (!this.unique || !entries) return undefined;
+    if (this.collator) {
+      const collator = this.collator;
+      for (const tuple of entries.tuples.values()) {
+        for (const [holder, held] of this.heldTuples) {
+          if (holder !== selfKey && held.some((other) => collatedEqual(collator, tuple, other))) return tuple;
+        }
+      }
+      return undefined;
+    }
     const full = this.maps[this.maps.length - 1];
     for (const key of entries.byPrefix[entries.byPrefix.length - 1]) {
       const holders = full.get(key);
@@ -146,6 +176,7 @@ export class Index {
 
   add(recordKey: string, entries: IndexEntries | null): void {
     if (!entries) return;
+    if (this.collator) this.heldTuples.set(recordKey, [...entries.tuples.values()]);
     entries.byPrefix.forEach((keys, i) => {
       const map = this.maps[i];
       for (const key of keys) {
@@ -158,6 +189,7 @@ export class Index {
 
   remove(recordKey: string, entries: IndexEntries | null): void {
     if (!entries) return;
+    this.heldTuples.delete(recordKey);
     entries.byPrefix.forEach((keys, i) => {
       const map = this.maps[i];
       for (const key of keys) {
@@ -176,6 +208,7 @@ export class Index {
 
   clear(): void {
     for (const map of this.maps) map.clear();
+    this.heldTuples.clear();
   }
 }
 
@@ -190,6 +223,21 @@ export function defaultIndexName(key: Doc): string {
 
 function sameValue(a: unknown, b: unknown): boolean {
   return keyOf(toView(a)) === keyOf(toView(b));
+}
+
+/** mongod's storage validation: `$`-prefixed names are allowed in documents, never inside `_id`. */
+function checkIdFieldNames(value: unknown): void {
+  if (Array.isArray(value)) {
+    for (const item of value) checkIdFieldNames(item);
+    return;
+  }
+  if (!isPlainObject(value)) return;
+  for (const [field, inner] of Object.entries(value)) {
+    if (field.startsWith('$')) {
+      fail(ErrorCode.DollarPrefixedFieldName, `_id fields may not contain '$'-prefixed fields: ${field} is not valid for storage.`);
+    }
+    checkIdFieldNames(inner);
+  }
 }
 
 export class Collection {
@@ -226,10 +274,14 @@ export class Collection {
     this.lastId = { kind, value };
   }
 
+  /** The collection's validator (create / collMod), checked by insert and replace. */
+  validator: DocumentValidator | undefined;
+
   constructor(
     readonly db: string,
     readonly name: string,
-    readonly options: Doc = {},
+    /** As listCollections shows them. */
+    public options: Doc = {},
   ) {}
 
   get ns(): string {
@@ -252,6 +304,7 @@ export class Collection {
     const id = typed._id;
     if (Array.isArray(id)) fail(ErrorCode.BadValue, "The '_id' value cannot be of type array");
     if (id instanceof RegExp || bsonType(id) === 'BSONRegExp') fail(ErrorCode.BadValue, "can't use a regex for _id");
+    checkIdFieldNames(id);
   }
 
   /** Puts `_id` first, adding an ObjectId when absent, as mongod stores it. */
@@ -262,9 +315,10 @@ export class Collection {
     return { _id, ...rest };
   }
 
-  /** Inserts a document that already has an `_id`. Throws 11000 without side effects. */
-  insert(typed: Doc): DocRecord {
+  /** Inserts a document that already has an `_id`. Throws 121 (validator) or 11000 without side effects. */
+  insert(typed: Doc, bypassValidation = false): DocRecord {
     this.checkId(typed);
+    if (!bypassValidation) this.validator?.check(typed, undefined);
     const view = toViewDoc(typed);
     const key = keyOf(view._id);
     if (this.docs.has(key)) this.duplicate('_id_', { _id: 1 }, [typed._id]);
@@ -281,7 +335,8 @@ export class Collection {
   }
 
   /** Replaces a stored record with a new version of the same `_id`. Throws 11000 without side effects. */
-  replace(old: DocRecord, typed: Doc): DocRecord {
+  replace(old: DocRecord, typed: Doc, bypassValidation = false): DocRecord {
+    if (!bypassValidation) this.validator?.check(typed, old.typed);
     const view = toViewDoc(typed);
     const entries = this.indexes.map((index) => index.entries(view));
     this.indexes.forEach((index, i) => {
@@ -310,6 +365,7 @@ export class Collection {
 
   /** Validates a createIndexes spec and adds it; returns false when an identical index exists. */
   createIndex(spec: Doc): boolean {
+    for (const option of Object.keys(spec)) if (REFUSED_INDEX_OPTIONS.has(option)) unsupported(`index option '${option}'`);
     const key = spec.key;
     if (!isPlainObject(key) || Object.keys(key).length === 0) {
       fail(ErrorCode.BadValue, "Index key pattern must be a non-empty object ('key' field)");
@@ -324,17 +380,18 @@ export class Collection {
     for (const option of Object.keys(spec)) {
       if (!KNOWN_INDEX_OPTIONS.has(option)) fail(ErrorCode.BadValue, `The field '${option}' is not valid for an index specification. Specification: ${formatDocument(spec)}`);
     }
-    const collation = spec.collation as Doc | undefined;
-    if (collation && collation.locale !== 'simple') unsupported('index collation');
+    // An index takes the collection's default collation unless it names its own, as in mongod.
+    const collation = normalizeCollation(spec.collation ?? this.options.collation);
     if (spec.name === '_id_') {
       if (Object.keys(key).length === 1 && key._id !== undefined) return false;
       fail(ErrorCode.BadValue, "The index name '_id_' is reserved for the _id index");
     }
     const stored: Doc = { v: 2, key, name: spec.name };
     for (const [option, value] of Object.entries(spec)) {
-      if (option === 'key' || option === 'name' || option === 'v' || option === 'background' || option === 'ns') continue;
+      if (option === 'key' || option === 'name' || option === 'v' || option === 'background' || option === 'ns' || option === 'collation') continue;
       stored[option] = value;
     }
+    if (collation) stored.collation = collation;
     if (sameValue(key, { _id: 1 })) fail(ErrorCode.IndexOptionsConflict, 'Index already exists with a different name: _id_');
     const sameName = this.indexes.find((i) => i.name === spec.name);
     const sameKey = this.indexes.find((i) => sameValue(i.keyPattern, key));
@@ -365,6 +422,20 @@ export class Collection {
     return true;
   }
 
+  /** collMod: an index's `hidden` or `expireAfterSeconds`, rebuilt from its new spec. */
+  modifyIndex(name: string, changes: { hidden?: unknown; expireAfterSeconds?: unknown }): void {
+    const at = this.indexes.findIndex((i) => i.name === name);
+    const spec: Doc = { ...this.indexes[at].spec };
+    if (changes.hidden !== undefined) {
+      if (changes.hidden === true) spec.hidden = true;
+      else delete spec.hidden;
+    }
+    if (changes.expireAfterSeconds !== undefined) spec.expireAfterSeconds = changes.expireAfterSeconds;
+    const index = new Index(spec);
+    for (const record of this.docs.values()) index.add(record.key, index.entries(record.view));
+    this.indexes[at] = index;
+  }
+
   dropIndex(name: string): void {
     const at = this.indexes.findIndex((i) => i.name === name);
     if (at >= 0) this.indexes.splice(at, 1);
@@ -386,15 +457,56 @@ export class Collection {
   }
 }
 
+/** A view: a read-only namespace answering with `pipeline` run over `viewOn` (a collection or another view). */
+export interface View {
+  readonly name: string;
+  viewOn: string;
+  pipeline: Doc[];
+}
+
 export class Database {
   readonly collections = new Map<string, Collection>();
+  readonly views = new Map<string, View>();
 
   constructor(readonly name: string) {}
+}
+
+/** SHA-256 of the empty user name: the `uid` of every session when there is no authentication. */
+const ANONYMOUS_UID = new Binary(createHash('sha256').update('').digest());
+
+/** Logical sessions seen in commands (`lsid`), until endSessions: what $listLocalSessions lists. */
+export class Sessions {
+  private readonly byId = new Map<string, { id: unknown; lastUse: number }>();
+  /** Consecutive commands mostly carry the same session: its bytes skip the key and the lookup. */
+  private last: { bytes: Uint8Array; session: { lastUse: number } } | undefined;
+
+  touch(id: unknown): void {
+    const bytes = bsonType(id) === 'Binary' ? (id as Binary).buffer : undefined;
+    if (bytes && this.last && Buffer.compare(this.last.bytes, bytes) === 0) {
+      this.last.session.lastUse = Date.now();
+      return;
+    }
+    const key = keyOf(toView(id));
+    let session = this.byId.get(key);
+    if (session) session.lastUse = Date.now();
+    else this.byId.set(key, (session = { id, lastUse: Date.now() }));
+    this.last = bytes ? { bytes, session } : undefined;
+  }
+
+  end(id: unknown): void {
+    this.byId.delete(keyOf(toView(id)));
+    this.last = undefined;
+  }
+
+  list(): Doc[] {
+    return [...this.byId.values()].map((s) => ({ _id: { id: s.id, uid: ANONYMOUS_UID }, lastUse: new Date(s.lastUse) }));
+  }
 }
 
 /** Every database of one server. */
 export class Store {
   readonly databases = new Map<string, Database>();
+  readonly sessions = new Sessions();
 
   database(name: string): Database | undefined {
     return this.databases.get(name);
@@ -404,9 +516,25 @@ export class Store {
     return this.databases.get(db)?.collections.get(name);
   }
 
+  view(db: string, name: string): View | undefined {
+    return this.databases.get(db)?.views.get(name);
+  }
+
+  /** 166 CommandNotSupportedOnView for a write (or index change) addressed to a view. */
+  refuseView(db: string, name: string): void {
+    if (this.view(db, name)) fail(ErrorCode.CommandNotSupportedOnView, `Namespace ${db}.${name} is a view, not a collection`);
+  }
+
+  createView(db: string, view: View): void {
+    let database = this.databases.get(db);
+    if (!database) this.databases.set(db, (database = new Database(db)));
+    database.views.set(view.name, view);
+  }
+
   /** Collections are created implicitly by inserts, upserts and createIndexes, as in mongod. */
   ensureCollection(db: string, name: string, options?: Document): { collection: Collection; created: boolean } {
     validateCollectionName(db, name);
+    this.refuseView(db, name);
     let database = this.databases.get(db);
     if (!database) this.databases.set(db, (database = new Database(db)));
     const existing = database.collections.get(name);
@@ -416,12 +544,23 @@ export class Store {
     return { collection, created: true };
   }
 
+  /** Puts `collection` in place of any collection of its name ($out). */
+  replaceCollection(collection: Collection): void {
+    let database = this.databases.get(collection.db);
+    if (!database) this.databases.set(collection.db, (database = new Database(collection.db)));
+    database.collections.set(collection.name, collection);
+  }
+
   dropCollection(db: string, name: string): Collection | undefined {
     const database = this.databases.get(db);
     const collection = database?.collections.get(name);
+    if (database?.views.delete(name)) {
+      if (database.collections.size === 0 && database.views.size === 0) this.databases.delete(db);
+      return undefined;
+    }
     if (!database || !collection) return undefined;
     database.collections.delete(name);
-    if (database.collections.size === 0) this.databases.delete(db);
+    if (database.collections.size === 0 && database.views.size === 0) this.databases.delete(db);
     return collection;
   }
 

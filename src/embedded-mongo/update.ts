@@ -118,6 +118,14 @@ function applyOperators(base: Doc, u: Doc, ctx: UpdateContext): UpdateResult {
     paths.push(...Object.keys(spec));
   }
   conflicts(paths.map((p) => p.replace(/\.\$(\[[^\]]*\])?/g, '')));
+  // An upsert may name the new document's _id in $set or $setOnInsert (mingo's updater never lets
+  // _id change, so it is set here); one that differs from the query's _id is still refused below.
+  if (ctx.inserting && isPlainObject(modifier.$set) && '_id' in modifier.$set && base._id === undefined) {
+    const { _id, ...others } = modifier.$set as Doc;
+    if (Object.keys(others).length) modifier.$set = others;
+    else delete modifier.$set;
+    return applyOperatorsWithId(base, modifier, _id, ctx);
+  }
   if (Object.keys(modifier).length === 0) return { typed: base, changed: false };
   if (modifier.$inc) checkArithmetic('$inc', modifier.$inc as Doc, base);
   if (modifier.$mul) checkArithmetic('$mul', modifier.$mul as Doc, base);
@@ -178,6 +186,13 @@ function applyOperators(base: Doc, u: Doc, ctx: UpdateContext): UpdateResult {
     fail(ErrorCode.ImmutableField, "Performing an update on the path '_id' would modify the immutable field '_id'");
   }
   return { typed, changed: changedPaths.length > 0 || ctx.inserting };
+}
+
+/** The rest of an upsert's operators applied to a seed that then takes `_id`. */
+function applyOperatorsWithId(base: Doc, modifier: Doc, id: unknown, ctx: UpdateContext): UpdateResult {
+  const rest = Object.keys(modifier).length ? applyOperators(base, modifier, ctx).typed : base;
+  const { _id: _none, ...fields } = rest;
+  return { typed: { _id: id, ...fields }, changed: true };
 }
 
 function applyReplacement(base: Doc, replacement: Doc): UpdateResult {

@@ -249,7 +249,8 @@ function documentOf(parts: Buffer[]): Buffer {
  * `{cursor: {firstBatch|nextBatch: [...], id, ns}, ok: 1}` from documents that are already BSON,
  * so a batch is serialized exactly once and its size is known before it is sent.
  */
-export function encodeCursorReply(batchName: 'firstBatch' | 'nextBatch', docs: Buffer[], id: Long, ns: string): EncodedDocument {
+/** `{cursor: {firstBatch | nextBatch, id, ns}, ...extra, ok: 1}` from already encoded documents. */
+export function encodeCursorReply(batchName: 'firstBatch' | 'nextBatch', docs: Buffer[], id: Long, ns: string, extra?: Document): EncodedDocument {
   const items: Buffer[] = [];
   docs.forEach((doc, i) => items.push(...element(0x03, String(i), doc)));
   const idBytes = Buffer.allocUnsafe(8);
@@ -263,5 +264,7 @@ export function encodeCursorReply(batchName: 'firstBatch' | 'nextBatch', docs: B
   const cursor = documentOf([...element(0x04, batchName, documentOf(items)), ...element(0x12, 'id', idBytes), ...element(0x02, 'ns', nsValue)]);
   const ok = Buffer.allocUnsafe(8);
   ok.writeDoubleLE(1, 0);
-  return new EncodedDocument(documentOf([...element(0x03, 'cursor', cursor), ...element(0x01, 'ok', ok)]));
+  // A serialised document minus its length and terminator is its elements, ready to splice in.
+  const extraElements = extra ? [Buffer.from(serialize(extra).subarray(4, -1))] : [];
+  return new EncodedDocument(documentOf([...element(0x03, 'cursor', cursor), ...extraElements, ...element(0x01, 'ok', ok)]));
 }
