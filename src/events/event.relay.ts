@@ -1,3 +1,4 @@
+import { trusted, type Types } from 'mongoose';
 import type { EventBus } from '../shared/events';
 import type { MessageDraft, OutboxEntry, OutboxRelay, PendingChanges, RatingDraft, TicketRef } from '../tickets/ticket.outbox';
 import type { EventModels } from './event.model';
@@ -45,9 +46,14 @@ export class EventRelay implements OutboxRelay {
     private readonly fault: FaultPoint = () => undefined,
   ) {}
 
-  async relay({ ticket, entries }: PendingChanges): Promise<void> {
+  async relay({ ticket, entries }: PendingChanges, options: { logged?: boolean } = {}): Promise<void> {
     this.fault('relay:start');
-    const todo = entries.filter((entry) => !this.relayed.has(entry._id.toHexString()));
+    let todo = entries.filter((entry) => !this.relayed.has(entry._id.toHexString()));
+    if (options.logged && todo.length > 0) {
+      const found = await this.models.Event.find({ _id: trusted({ $in: todo.map((entry) => entry._id) }) }, { _id: 1 }).lean<Array<{ _id: Types.ObjectId }>>();
+      const logged = new Set(found.map((event) => event._id.toHexString()));
+      todo = todo.filter((entry) => !logged.has(entry._id.toHexString()));
+    }
     if (todo.length === 0) return;
     const effects = this.applyEffects(ticket, todo).then(() => this.fault('relay:after-effects'));
     const [appended] = await Promise.all([this.append(todo.map((entry) => eventOf(ticket, entry))), effects]);

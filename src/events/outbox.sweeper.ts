@@ -7,8 +7,9 @@ const GRACE_MS = 2000;
 const BATCH = 100;
 
 /**
- * Finishes what a relay stopped midway left behind (a process killed between the change and its event
- * entering the log): tickets whose outbox still holds entries after the grace period.
+ * Finishes every outbox after the grace period: moves into the log what a relay stopped midway left
+ * out (a process killed between the change and its event), and drops what is in the log already
+ * (entries whose ticket was not written again, which would have dropped them in the same update).
  */
 export function outboxSweeper(deps: { tickets: TicketService; leases: LeaseModel; intervalMs: number; onError?(error: unknown): void }): Worker {
   return leasedLoop({
@@ -17,8 +18,7 @@ export function outboxSweeper(deps: { tickets: TicketService; leases: LeaseModel
     intervalMs: deps.intervalMs,
     onError: deps.onError,
     async work() {
-      const pending = await deps.tickets.pendingChanges(GRACE_MS, BATCH);
-      for (const changes of pending) await deps.tickets.moveToLog(changes);
+      await deps.tickets.finishPending(GRACE_MS, BATCH);
     },
   });
 }

@@ -88,7 +88,11 @@ export interface PendingChanges {
  * domain implements it; the container wires it in.
  */
 export interface OutboxRelay {
-  relay(pending: PendingChanges): Promise<void>;
+  /**
+   * `logged`: the entries may be in the log already (another instance's, or a stopped relay's): those
+   * are looked up and left alone, their effects not applied again.
+   */
+  relay(pending: PendingChanges, options?: { logged?: boolean }): Promise<void>;
 }
 
 /** The state fields as the pipeline of an update reads them from the document, before it changes them. */
@@ -122,15 +126,19 @@ export function newEntry(
  * One stage of an update pipeline that sets `fields` (stored names, literal values) and `computed`
  * (values the pipeline computes, e.g. the next message position), and appends `entries` to the outbox,
  * each with `before` read from the document in the same atomic write (and its own computed values).
+ * `inLog` are entries known to be in the log already: the same write drops them from the outbox.
  */
 export function outboxStage(
   fields: Record<string, unknown>,
   entries: ReadonlyArray<{ entry: Omit<OutboxEntry, 'before'>; computed?: Record<string, unknown> }>,
   computed: Record<string, unknown> = {},
+  inLog: readonly Types.ObjectId[] = [],
 ): Record<string, unknown>[] {
   const literalFields = Object.fromEntries(Object.entries(fields).map(([name, value]) => [name, { $literal: value }]));
   const appended = entries.map(({ entry, computed: own = {} }) => ({ $mergeObjects: [{ $literal: entry }, { before: STATE_BEFORE }, own] }));
-  return [{ $set: { ...literalFields, ...computed, outbox: { $concatArrays: [{ $ifNull: ['$outbox', []] }, appended] } } }];
+  const current = { $ifNull: ['$outbox', []] };
+  const kept = inLog.length === 0 ? current : { $filter: { input: current, cond: { $not: [{ $in: ['$$this._id', { $literal: [...inLog] }] }] } } };
+  return [{ $set: { ...literalFields, ...computed, outbox: { $concatArrays: [kept, appended] } } }];
 }
 
 /** The next message position, as an update pipeline computes it from the document. */

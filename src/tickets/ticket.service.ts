@@ -31,6 +31,8 @@ import { TicketPriority, TicketView } from './ticket.type';
 import { canSeeTicket, ticketScope } from './ticket.visibility';
 
 export const TICKET_CURSOR = 't';
+/** How many tickets' relayed-but-not-yet-dropped outbox entries are remembered (older ones are the sweep's). */
+const IN_LOG_TICKETS = 10_000;
 const COUNTER_ID = 'ticketId';
 
 type TicketConfig = Pick<Config, 'slaHours' | 'typeGroups' | 'legacyTimezone' | 'ticketIdStart'>;
@@ -42,6 +44,9 @@ type Query = Record<string, unknown>;
  * both win, and no multi-document transaction is needed.
  */
 export class TicketService {
+  /** Per ticket, the outbox entries this instance moved into the log: its next write drops them. */
+  private readonly inLog = new Map<number, Types.ObjectId[]>();
+
   constructor(
     private readonly models: TicketModels,
     private readonly relay: OutboxRelay,
@@ -151,15 +156,19 @@ export class TicketService {
     entries: Parameters<typeof outboxStage>[1],
     computed?: Record<string, unknown>,
   ): Promise<(TicketRecord & { outbox: OutboxEntry[] }) | null> {
-    const updated = await this.models.Ticket.findOneAndUpdate(when, outboxStage(fields, entries, computed), { returnDocument: 'after', updatePipeline: true }).lean<
+    const id = when._id as number;
+    const inLog = this.inLog.get(id) ?? [];
+    const updated = await this.models.Ticket.findOneAndUpdate(when, outboxStage(fields, entries, computed, inLog), { returnDocument: 'after', updatePipeline: true }).lean<
       TicketRecord & { outbox: OutboxEntry[] }
     >();
-    if (updated) await this.moveToLog({ ticket: refOf(updated), entries: updated.outbox });
+    if (!updated) return null;
+    if (inLog.length) this.inLog.delete(id);
+    await this.moveToLog({ ticket: refOf(updated), entries: updated.outbox });
     return updated;
   }
 
   /** Tickets whose changes are still waiting to be moved into the log (a relay stopped midway), oldest first. */
-  async pendingChanges(olderThanMs: number, limit: number): Promise<PendingChanges[]> {
+  private async pendingChanges(olderThanMs: number, limit: number): Promise<PendingChanges[]> {
     const writtenBefore = new Date(this.clock().getTime() - olderThanMs);
     const rows = await this.models.Ticket.find({ 'outbox.0.at': trusted({ $lt: writtenBefore }) }, { accountId: 1, userId: 1, outbox: 1 })
       .limit(limit)
@@ -167,11 +176,34 @@ export class TicketService {
     return rows.map((row) => ({ ticket: refOf(row), entries: row.outbox }));
   }
 
-  /** Moves a ticket's pending changes into the log, then drops them from its outbox; answers once the log holds them. */
-  async moveToLog(pending: PendingChanges): Promise<void> {
+  /**
+   * Moves a ticket's pending changes into the log; answers once the log holds them. Dropping them from
+   * the outbox is left to the ticket's next write (which does it in the same update) or to the sweep:
+   * a request pays for no write beyond its change and its events.
+   */
+  private async moveToLog(pending: PendingChanges): Promise<void> {
     await this.relay.relay(pending);
-    const ids = pending.entries.map((entry) => entry._id);
-    await this.models.Ticket.updateOne({ _id: pending.ticket.id }, { $pull: { outbox: { _id: trusted({ $in: ids }) } } });
+    this.inLog.delete(pending.ticket.id); // re-inserted last: the map's order is its age
+    this.inLog.set(
+      pending.ticket.id,
+      pending.entries.map((entry) => entry._id),
+    );
+    if (this.inLog.size > IN_LOG_TICKETS) this.inLog.delete(this.inLog.keys().next().value!);
+  }
+
+  /**
+   * The sweep's part (any instance's, under the lease): for tickets whose outbox still holds entries,
+   * moves into the log what is not there yet (a writer stopped midway) and drops them all from the outbox.
+   */
+  async finishPending(olderThanMs: number, limit: number): Promise<number> {
+    const pending = await this.pendingChanges(olderThanMs, limit);
+    for (const changes of pending) {
+      await this.relay.relay(changes, { logged: true });
+      const ids = changes.entries.map((entry) => entry._id);
+      await this.models.Ticket.updateOne({ _id: changes.ticket.id }, { $pull: { outbox: { _id: trusted({ $in: ids }) } } });
+      this.inLog.delete(changes.ticket.id);
+    }
+    return pending.length;
   }
 
   async findVisible(viewer: Viewer, rawId: string | number): Promise<TicketRecord | null> {
