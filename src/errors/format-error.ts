@@ -26,8 +26,11 @@ function firstViolation(errors: ValidationError[], prefix = ''): { field: string
 }
 
 /** Network-level MongoDB failures: the database is down or unreachable, not a bug in the request. */
-export function isDatabaseUnavailable(error: unknown): boolean {
+export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
   if (!(error instanceof Error)) return false;
+  // A bulk write (insertMany) that failed for a driver reason wraps that error as its errorResponse.
+  const wrapped = (error as { errorResponse?: unknown }).errorResponse ?? error.cause;
+  if (depth < 3 && wrapped instanceof Error && isDatabaseUnavailable(wrapped, depth + 1)) return true;
   // Every socket failure is one, whatever its name: a closed or timed-out connection, and the pool
   // clears that interrupt operations in flight (PoolClearedOnNetworkError has no "Mongo" prefix).
   if (error instanceof MongoNetworkError) return true;

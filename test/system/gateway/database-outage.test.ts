@@ -8,7 +8,7 @@
  * is checked as "nothing written during the outage shows up afterwards" (no write was queued and
  * replayed on reconnect) and "every ticket has its first message".
  */
-import { MongoClient, MongoNetworkError, MongoNetworkTimeoutError } from 'mongodb';
+import { MongoBulkWriteError, MongoClient, MongoNetworkError, MongoNetworkTimeoutError, MongoServerSelectionError } from 'mongodb';
 import { toClientError } from '../../../src/errors';
 import { RaiseTicketDocument, TicketCountDocument } from '../../generated/graphql';
 import { until } from '../../helpers/arrivals';
@@ -72,8 +72,12 @@ function expectUnavailableGraphQL(answer: GqlResult, from: GatewayProcess): void
   expect(answer.ms).toBeLessThan(5000);
   const code = answer.body.errors?.[0]?.extensions?.code;
   if (code !== 'SERVICE_UNAVAILABLE') {
+    const requestId = answer.body.errors?.[0]?.extensions?.requestId;
     const logged = from.logs().filter((entry) => entry.level >= 50 && entry.requestId !== undefined);
-    throw new Error(`expected SERVICE_UNAVAILABLE, got ${answer.status} ${answer.text.slice(0, 300)}; the gateway logged: ${JSON.stringify(logged.slice(-3)).slice(0, 3000)}`);
+    const own = logged.filter((entry) => entry.requestId === requestId);
+    throw new Error(
+      `expected SERVICE_UNAVAILABLE, got ${answer.status} ${answer.text.slice(0, 300)}; the gateway logged for it: ${JSON.stringify(own).slice(0, 3000)}; last: ${JSON.stringify(logged.slice(-2)).slice(0, 1500)}`,
+    );
   }
   expect(answer.body.errors![0].message).toBe('The database is unavailable, please retry shortly');
   expect(answer.body.data ?? null).toBeNull();
@@ -105,6 +109,9 @@ it('counts every network failure of the driver as SERVICE_UNAVAILABLE, also the 
     new MongoNetworkTimeoutError('connection 3 to 127.0.0.1:27017 timed out'),
     new PoolClearedError(pool),
     new PoolClearedOnNetworkError(pool),
+    // insertMany (the event log's appends) wraps the driver error of a failed batch in a bulk write error.
+    new MongoBulkWriteError(new MongoServerSelectionError('Server selection timed out after 3000 ms', { type: 'Unknown', servers: new Map() } as never), {} as never),
+    new MongoBulkWriteError(new PoolClearedOnNetworkError(pool), {} as never),
   ];
   const logger = { error: () => undefined };
   for (const error of errors) {
