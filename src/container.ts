@@ -48,7 +48,7 @@ export function createContainer({ config, connection, pubSub, clock, onWorkerErr
   const tickets = new TicketService(models, relay, config, clock, events);
   const messages = new MessageService(models, tickets, clock, events);
   const ratings = new RatingService(models, tickets);
-  const eventLog = new EventService(models, tickets, relay, config);
+  const eventLog = new EventService(models, relay, config);
   return {
     config,
     connection,

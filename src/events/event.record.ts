@@ -2,6 +2,7 @@ import type { Types } from 'mongoose';
 import type { Actor, MessageDraft, OutboxEntry, TicketEventKind, TicketState } from '../tickets/ticket.outbox';
 import { toMessageEvent } from '../messages/message.mapper';
 import type { MessageAddedEvent, TicketUpdatedEvent } from '../shared/events';
+import { toTicketEvent } from '../tickets/ticket.mapper';
 
 export interface FieldChangeRecord {
   field: string;
@@ -68,33 +69,9 @@ export function eventOf(ticket: { id: number; accountId: string; userId: number 
     createdAt: entry.at,
     changes: entry.type === 'MESSAGE_ADDED' ? [] : changesOf(entry.before, after),
     message,
-    ticket: snapshotOf(ticket, after),
+    // The ticket right after this event, in the shape of a live ticketUpdated payload.
+    ticket: toTicketEvent({ ...after, _id: ticket.id, accountId: ticket.accountId, messageSeq: 0 }),
     userVisible: !(entry.type === 'MESSAGE_ADDED' && message !== null && !message.showToUser),
-  };
-}
-
-function iso(value: Date | string | null | undefined): string | null {
-  return value === null || value === undefined ? null : new Date(value).toISOString();
-}
-
-/** The ticket right after an event, in the shape of a live ticketUpdated payload. */
-function snapshotOf(ticket: { id: number; accountId: string }, state: TicketState): TicketUpdatedEvent {
-  return {
-    accountId: ticket.accountId,
-    ticketId: ticket.id,
-    userId: state.userId,
-    subject: state.subject,
-    type: state.type,
-    groupName: state.groupName,
-    priority: state.priority,
-    status: state.status,
-    due: iso(state.due)!,
-    assignedTo: state.assignedTo ?? null,
-    closedAt: iso(state.closedAt),
-    resolutionType: state.resolution?.type ?? null,
-    resolutionSubject: state.resolution?.subject ?? null,
-    createdAt: iso(state.createdAt)!,
-    updatedAt: iso(state.updatedAt)!,
   };
 }
 

@@ -5,7 +5,6 @@ import { BadUserInputError, ForbiddenError } from '../errors';
 import { decodeEventCursor, encodeEventCursor } from '../shared/event-cursor';
 import { pageSize, type Page } from '../shared/pagination';
 import type { TicketEventKind } from '../tickets/ticket.outbox';
-import type { TicketService } from '../tickets/ticket.service';
 import type { EventModels } from './event.model';
 import type { EventRecord } from './event.record';
 import type { EventRelay } from './event.relay';
@@ -26,7 +25,6 @@ const REPLAY_PAGE = 200;
 export class EventService {
   constructor(
     private readonly models: EventModels,
-    private readonly tickets: TicketService,
     private readonly relay: Pick<EventRelay, 'head'>,
     private readonly config: Pick<Config, 'eventRetentionDays'>,
   ) {}
@@ -125,11 +123,6 @@ export class EventService {
         await iterator.return?.();
       }
     })();
-  }
-
-  /** The visible ticket's id (NOT_FOUND otherwise), for subscriptions and history. */
-  visibleTicketId(viewer: Viewer, rawId: string | number, field = 'id'): Promise<number> {
-    return this.tickets.visibleId(viewer, rawId, field);
   }
 
   private async page(filter: Record<string, unknown>, afterSeq: number, size: number): Promise<Page<EventRecord>> {
