@@ -122,8 +122,7 @@ export class TicketService {
       { messageSeq: NEXT_MESSAGE_SEQ, userMessageSeq: userSeq },
     );
     if (!ticket) {
-      const existing = await this.models.Ticket.findOne({ _id: id, ...ticketScope(viewer) }, { _id: 1 }).lean();
-      if (!existing) throw new NotFoundError('ticket', id);
+      await this.visibleId(viewer, id, field); // NOT_FOUND when it is not there for this viewer
       throw new ConflictError(`Ticket ${id} is closed: reopen it before sending a message`);
     }
     return {
