@@ -25,6 +25,8 @@ function firstViolation(errors: ValidationError[], prefix = ''): { field: string
   return undefined;
 }
 
+const SOCKET_FAILURES: ReadonlySet<string> = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+
 /** Network-level MongoDB failures: the database is down or unreachable, not a bug in the request. */
 export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
   if (!(error instanceof Error)) return false;
@@ -34,6 +36,9 @@ export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
   // Every socket failure is one, whatever its name: a closed or timed-out connection, and the pool
   // clears that interrupt operations in flight (PoolClearedOnNetworkError has no "Mongo" prefix).
   if (error instanceof MongoNetworkError) return true;
+  // The driver lets some socket errors through as they are (EPIPE: a write on a socket MongoDB just
+  // closed). Resolvers talk to no other server, so a socket failure under them is the database's.
+  if (SOCKET_FAILURES.has(String((error as NodeJS.ErrnoException).code))) return true;
   const names = ['MongoServerSelectionError', 'MongoNotConnectedError', 'MongoTopologyClosedError', 'MongooseServerSelectionError'];
   if (names.includes(error.name)) return true;
   if (error instanceof mongoose.Error && /buffering timed out|Client must be connected|before initial connection is complete/.test(error.message)) return true;

@@ -112,6 +112,8 @@ it('counts every network failure of the driver as SERVICE_UNAVAILABLE, also the 
     // insertMany (the event log's appends) wraps the driver error of a failed batch in a bulk write error.
     new MongoBulkWriteError(new MongoServerSelectionError('Server selection timed out after 3000 ms', { type: 'Unknown', servers: new Map() } as never), {} as never),
     new MongoBulkWriteError(new PoolClearedOnNetworkError(pool), {} as never),
+    // A write on a socket MongoDB had just closed, which the driver passes on as Node raised it.
+    Object.assign(new Error('This socket has been ended by the other party'), { code: 'EPIPE' }),
   ];
   const logger = { error: () => undefined };
   for (const error of errors) {
